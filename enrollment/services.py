@@ -1,0 +1,709 @@
+"""Enrollment actions: one function per user action (DESIGN.md, Workflows).
+
+Each runs in one transaction with the application row locked, calls its django-fsm transition, saves,
+writes an event to the case trace and queues its side effects (messages, the verification task) after
+commit. Registry look-ups never run inside a transaction: they are recorded for audit even when the
+action fails, and a slow registry must hold no lock.
+"""
+
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from enrollment import evidence as evidence_mod
+from enrollment import rules as R
+from enrollment.catalogue import EnrollmentAction, service_code_for
+from enrollment.models import Application, Check, CheckResult, EnrollmentRules, Residence, State
+from enrollment.selectors import rule_set
+from exchange import sources as S
+from exchange.errors import ExchangeError, NotFound
+from exchange.models import Lookup
+from exchange.services import authorisation_grant, lookup
+from portal.accounts.models import Role, User
+from portal.cases import services as cases
+from portal.cases.actions import CaseAction
+from portal.cases.models import CaseStatus, Channel
+from portal.cases.scoping import can_handle, is_applicant
+from portal.cases.workdays import add_working_days
+from portal.catalog.models import ServiceItem
+from portal.core.idcodes import normalize_id_number
+from portal.notify.services import message_send
+from portal.orgs.models import Community, District, Stage
+
+log = logging.getLogger(__name__)
+
+MAX_VERIFY_ATTEMPTS = 5  # registry still unavailable after this many rounds → a clerk reviews
+RETRY_BASE_SECONDS = 30  # default of settings.ENROLLMENT_RETRY_BASE_SECONDS
+SUPPLEMENT_WORKING_DAYS = 5
+
+
+class DuplicateApplication(Exception):
+    """The child already has a live application for that year and stage."""
+
+    def __init__(self, reference_no: str):
+        self.reference_no = reference_no
+        super().__init__(reference_no)
+
+
+class NotTheGuardian(PermissionDenied):
+    """The registries show the signed-in person is not this child's parent."""
+
+
+class ActionNotAllowed(ValidationError):
+    """The action is not possible in the application's current state (HTTP 409)."""
+
+
+def _live_duplicate(child_hash: str, year: int, stage: str) -> Application | None:
+    return (
+        Application.objects.select_related("case")
+        .filter(child_id_hash=child_hash, year=year, stage=stage)
+        .exclude(state=State.WITHDRAWN)
+        .first()
+    )
+
+
+def _district_for(child) -> District | None:
+    """The district whose attendance zones hold the child's 户籍 community, else the only district."""
+    code = getattr(child, "community_code", "") or ""
+    community = Community.objects.select_related("district").filter(code=code).first()
+    if community is not None:
+        return community.district
+    districts = list(District.objects.all()[:2])
+    return districts[0] if len(districts) == 1 else None
+
+
+def _validate(
+    *, guardian, year, stage, child_id_number, other_guardian_id_number, single_parent, residence, consent
+) -> tuple[str, str]:
+    errors: dict[str, list[str]] = {}
+    child_id = other_id = ""
+    try:
+        child_id = normalize_id_number(child_id_number)
+    except ValidationError as exc:
+        errors["child_id_number"] = exc.messages
+    if other_guardian_id_number:
+        if single_parent:
+            errors["other_guardian_id_number"] = [
+                _("Leave the other guardian empty for a single-parent family.")
+            ]
+        else:
+            try:
+                other_id = normalize_id_number(other_guardian_id_number)
+            except ValidationError as exc:
+                errors["other_guardian_id_number"] = exc.messages
+    elif not single_parent:
+        errors["other_guardian_id_number"] = [
+            _("Enter the other guardian's ID number, or declare a single-parent family.")
+        ]
+    if stage not in Stage.values:
+        errors["stage"] = [_("Choose kindergarten, primary or junior.")]
+    if residence not in Residence.values:
+        errors["residence"] = [_("Choose owned, rented or none.")]
+    if consent is not True:
+        errors["consent"] = [_("The portal can only fetch the records with your authorisation.")]
+    if not guardian.id_number:
+        errors["non_field_errors"] = [_("Your account is not real-name verified.")]
+    elif child_id and child_id == guardian.id_number:
+        errors["child_id_number"] = [_("This is your own ID number; enter the child's.")]
+    if other_id and other_id in (guardian.id_number, child_id):
+        errors["other_guardian_id_number"] = [_("Enter the other guardian's own ID number.")]
+    if errors:
+        raise ValidationError(errors)
+    return child_id, other_id
+
+
+def _rules_for(district: District, year: int, stage: str) -> EnrollmentRules:
+    rules = EnrollmentRules.objects.filter(district=district, year=year, stage=stage).first()
+    if rules is None:
+        raise ValidationError(
+            {"year": [_("Applications for %(year)s are not open in this district.") % {"year": year}]}
+        )
+    today = cases.local_today()
+    if (rules.apply_from and today < rules.apply_from) or (rules.apply_until and today > rules.apply_until):
+        raise ValidationError(
+            {
+                "year": [
+                    _("Applications are open from %(a)s to %(b)s.")
+                    % {"a": rules.apply_from, "b": rules.apply_until}
+                ]
+            }
+        )
+    return rules
+
+
+def application_submit(
+    *,
+    guardian: User,
+    year: int,
+    stage: str,
+    child_id_number: str,
+    residence: str,
+    consent: bool,
+    other_guardian_id_number: str | None = None,
+    single_parent: bool = False,
+    sibling_reference_no: str | None = None,
+    channel: str = Channel.ONLINE,
+    by: User | None = None,
+) -> Application:
+    """Submit an application for ``guardian``'s child (online, or by a clerk at the counter with ``by``).
+
+    Raises ValidationError (field messages), DuplicateApplication (409 with the existing reference),
+    NotTheGuardian (403) when the registries show the child is not the guardian's."""
+    child_id, other_id = _validate(
+        guardian=guardian,
+        year=year,
+        stage=stage,
+        child_id_number=child_id_number,
+        other_guardian_id_number=other_guardian_id_number,
+        single_parent=single_parent,
+        residence=residence,
+        consent=consent,
+    )
+    from portal.core.pii import keyed_hash
+
+    existing = _live_duplicate(keyed_hash(child_id), year, stage)
+    if existing is not None:
+        raise DuplicateApplication(existing.case.reference_no)
+    sibling = None
+    if sibling_reference_no:
+        sibling = Application.objects.filter(
+            case__reference_no=sibling_reference_no, guardian=guardian
+        ).first()
+        if sibling is None:
+            raise ValidationError(
+                {"sibling_reference_no": [_("No application of yours has this reference number.")]}
+            )
+
+    purpose = _("Enrollment application %(year)s (%(stage)s)") % {"year": year, "stage": stage}
+    child, district = _authorise_and_identify(
+        guardian=guardian, child_id=child_id, other_id=other_id, purpose=purpose, requester=by or guardian
+    )
+    rules = _rules_for(district, year, stage)
+    service = ServiceItem.objects.get(code=service_code_for(stage))
+    child_name = getattr(child, "name", "") or _("(to be verified)")
+
+    try:
+        with transaction.atomic():
+            case = cases.case_open(
+                service=service,
+                applicant=guardian,
+                subject_name=child_name,
+                subject_id_number=child_id,
+                channel=channel,
+                district=district,
+                by=by,
+            )
+            if rules.promised_days != case.promised_days:
+                from portal.cases.models import Case
+
+                Case.objects.filter(pk=case.pk).update(
+                    promised_days=rules.promised_days,
+                    deadline=add_working_days(case.accepted_on, rules.promised_days),
+                )
+                case.refresh_from_db()
+            application = Application.objects.create(
+                case=case,
+                year=year,
+                stage=stage,
+                guardian=guardian,
+                child_id_number=child_id,
+                child_name=child_name,
+                other_guardian_id_number=other_id,
+                single_parent=single_parent,
+                residence=residence,
+                sibling=sibling,
+                consent_at=timezone.now(),
+                verification_queued_at=timezone.now(),
+            )
+            cases.case_log_event(
+                case=case,
+                action=EnrollmentAction.AUTHORISED,
+                by=by or guardian,
+                data={"subjects": 3 if other_id else 2},
+            )
+            cases.case_set_next_step(case=case, text=_("The portal is fetching and checking your records."))
+            _queue_verification(application)
+    except IntegrityError:
+        existing = _live_duplicate(keyed_hash(child_id), year, stage)
+        if existing is None:
+            raise
+        raise DuplicateApplication(existing.case.reference_no) from None
+    return application
+
+
+def application_preview(
+    *,
+    guardian: User,
+    year: int,
+    stage: str,
+    child_id_number: str,
+    residence: str,
+    consent: bool,
+    other_guardian_id_number: str | None = None,
+    single_parent: bool = False,
+) -> tuple[R.Evidence, R.Assessment]:
+    """Fetch the evidence and run the checks without submitting, so the family sees what the decision
+    will rest on (the wizard's preview step). Records the authorisations and look-ups like a submission;
+    writes no application."""
+    child_id, other_id = _validate(
+        guardian=guardian,
+        year=year,
+        stage=stage,
+        child_id_number=child_id_number,
+        other_guardian_id_number=other_guardian_id_number,
+        single_parent=single_parent,
+        residence=residence,
+        consent=consent,
+    )
+    purpose = _("Enrollment application %(year)s (%(stage)s): preview") % {"year": year, "stage": stage}
+    _child, district = _authorise_and_identify(
+        guardian=guardian, child_id=child_id, other_id=other_id, purpose=purpose, requester=guardian
+    )
+    rules = rule_set(_rules_for(district, year, stage))
+    draft = Application(  # never saved: it only carries the answers to the evidence gatherer
+        guardian=guardian,
+        year=year,
+        stage=stage,
+        child_id_number=child_id,
+        other_guardian_id_number=other_id,
+        single_parent=single_parent,
+        residence=residence,
+    )
+    evidence = evidence_mod.gather(draft, today=cases.local_today(), rules=rules)
+    return evidence, R.evaluate(evidence, rules)
+
+
+def _authorise_and_identify(*, guardian: User, child_id: str, other_id: str, purpose: str, requester):
+    """Record the consent (授权) before any look-up — the other guardian's is declared by the applicant —
+    then find the child and check they are the guardian's. Returns the child (or None when the registry
+    cannot answer now) and the district; raises NotTheGuardian or a field error."""
+    authorisation_grant(
+        guardian=guardian, subject_id_number=child_id, purpose=purpose, sources=evidence_mod.CHILD_SOURCES
+    )
+    authorisation_grant(
+        guardian=guardian,
+        subject_id_number=guardian.id_number,
+        purpose=purpose,
+        sources=evidence_mod.GUARDIAN_SOURCES,
+    )
+    if other_id:
+        authorisation_grant(
+            guardian=guardian,
+            subject_id_number=other_id,
+            purpose=purpose,
+            sources=evidence_mod.OTHER_GUARDIAN_SOURCES,
+        )
+    child, belongs = _child_and_guardianship(child_id, guardian.id_number, requester=requester)
+    if belongs is False:
+        raise NotTheGuardian(_("The household registry and birth records do not show this child as yours."))
+    district = _district_for(child)
+    if district is None:
+        raise ValidationError({"child_id_number": [_("The child's 户籍 is not in this district.")]})
+    return child, district
+
+
+def _child_and_guardianship(child_id: str, guardian_id: str, *, requester) -> tuple[object, bool | None]:
+    """Who the child is, and whether the guardian is their parent by 户口簿 or birth record.
+
+    ``None`` when the registries cannot answer now — then the automatic check decides later."""
+    purpose = _("Check that the applicant is the child's guardian")
+    try:
+        child = lookup(S.hukou_person, id_number=child_id, purpose=purpose, requester=requester)
+    except NotFound:
+        raise ValidationError(
+            {"child_id_number": [_("No child with this ID number is in the household registry.")]}
+        ) from None
+    except ExchangeError:
+        return None, None
+    try:
+        household = lookup(S.hukou_household, id_number=child_id, purpose=purpose, requester=requester)
+    except NotFound:
+        household = None
+    except ExchangeError:
+        return child, None
+    if household is not None:
+        member = household.member(guardian_id)
+        if member is not None and member.relation in ("head", "spouse"):
+            return child, True
+    try:
+        birth = lookup(S.birth_record, child_id=child_id, purpose=purpose, requester=requester)
+    except NotFound:
+        return child, False
+    except ExchangeError:
+        return child, None
+    return child, guardian_id in (birth.mother_id, birth.father_id)
+
+
+def _queue_verification(application: Application, countdown: int = 0) -> None:
+    from enrollment.tasks import verify_application
+
+    transaction.on_commit(partial(verify_application.apply_async, (application.pk,), countdown=countdown))
+
+
+# --- automatic checks ------------------------------------------------------------------------------------
+
+
+def application_verify(*, application_id: int) -> str:
+    """Fetch the evidence, run the rules, record one result per check and decide: qualified at once
+    (秒批), to review with reasons, or — a registry unavailable — keep waiting and retry, then review.
+
+    Idempotent: does nothing unless the application is still ``verifying``."""
+    application = (
+        Application.objects.select_related("case", "guardian", "case__district")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None or application.state != State.VERIFYING:
+        return "skipped"
+    rules_row = EnrollmentRules.objects.get(
+        district=application.case.district, year=application.year, stage=application.stage
+    )
+    rules = rule_set(rules_row)
+    today = cases.local_today()
+    started = timezone.now()
+    evidence = evidence_mod.gather(application, today=today, rules=rules)  # outside any transaction
+    assessment = R.evaluate(evidence, rules)
+    # the registry record each check rests on: this round's latest look-up of its source for the case
+    rested_on = dict(
+        Lookup.objects.filter(case=application.case, at__gte=started)
+        .order_by("at", "pk")
+        .values_list("source", "pk")
+    )
+    return _record_assessment(application.pk, assessment, rested_on)
+
+
+def _record_assessment(application_id: int, assessment: R.Assessment, rested_on: dict[str, int]) -> str:
+    with transaction.atomic():
+        application = Application.objects.select_for_update().select_related("case").get(pk=application_id)
+        if application.state != State.VERIFYING:
+            return "skipped"
+        case = application.case
+        names = [o.name for o in assessment.outcomes]
+        application.checks.exclude(name__in=names).delete()
+        for outcome in assessment.outcomes:
+            Check.objects.update_or_create(
+                application=application,
+                name=outcome.name,
+                defaults={
+                    "result": outcome.result,
+                    "reason": outcome.reason[:300],
+                    "lookup_id": rested_on.get(outcome.source),
+                },
+            )
+        application.category = assessment.category
+        application.points = assessment.points
+        application.tie_date = assessment.tie_date
+        if assessment.zone_school:
+            from portal.orgs.models import School
+
+            application.zone_school = School.objects.filter(code=assessment.zone_school).first()
+        application.verify_attempts += 1
+        unavailable = [o for o in assessment.outcomes if o.result == CheckResult.UNAVAILABLE]
+        failed = [o for o in assessment.outcomes if o.result == CheckResult.FAIL]
+        summary = {o.name: o.result for o in assessment.outcomes}
+        cases.case_log_event(
+            case=case,
+            action=EnrollmentAction.CHECKED,
+            data={"results": summary, "attempt": application.verify_attempts},
+        )
+        if application.zone_school_id and case.school_id != application.zone_school_id:
+            cases.case_assign_school(case=case, school=application.zone_school)
+
+        if unavailable and application.verify_attempts < MAX_VERIFY_ATTEMPTS:
+            sources = sorted({o.source for o in unavailable})
+            application.waiting_reason = _(
+                "Waiting for the registries: %(s)s; the portal retries automatically."
+            ) % {"s": ", ".join(sources)}
+            application.verification_queued_at = timezone.now()
+            application.save()
+            cases.case_log_event(
+                case=case,
+                action=EnrollmentAction.WAITING_REGISTRY,
+                note=application.waiting_reason,
+                data={"sources": sources},
+            )
+            cases.case_set_next_step(case=case, text=application.waiting_reason)
+            base = getattr(settings, "ENROLLMENT_RETRY_BASE_SECONDS", RETRY_BASE_SECONDS)
+            _queue_verification(application, countdown=base * 2 ** (application.verify_attempts - 1))
+            return "waiting"
+
+        if not unavailable and not failed and can_proceed(application.qualify_automatically):
+            application.qualify_automatically()
+            application.save()
+            _start_processing(case)
+            cases.case_log_event(
+                case=case,
+                action=EnrollmentAction.QUALIFIED,
+                from_state=State.VERIFYING,
+                to_state=State.QUALIFIED,
+                note=_("Every check passed."),
+            )
+            _tell_qualified(application)
+            return "qualified"
+
+        reasons = [o.reason for o in failed] + [o.reason for o in unavailable]
+        if unavailable:
+            reasons.append(
+                _("A registry stayed unavailable; a clerk will check the uploaded evidence instead.")
+            )
+        application.waiting_reason = ""
+        application.send_to_review()
+        application.save()
+        _start_processing(case)
+        cases.case_log_event(
+            case=case,
+            action=EnrollmentAction.SENT_TO_REVIEW,
+            from_state=State.VERIFYING,
+            to_state=State.NEEDS_REVIEW,
+            note="\n".join(reasons)[:2000],
+        )
+        cases.case_set_next_step(
+            case=case, text=_("A clerk reviews your application; you may be asked for a document.")
+        )
+        message_send(
+            recipient=application.guardian,
+            subject=_("Application %(ref)s needs a clerk's review") % {"ref": case.reference_no},
+            body=_("Some checks could not confirm your application:\n%(reasons)s")
+            % {"reasons": "\n".join(reasons)},
+            case=case,
+        )
+        return "needs_review"
+
+
+def _start_processing(case) -> None:
+    if case.status == CaseStatus.SUBMITTED:
+        cases.case_transition(case=case, transition="start_processing", by=None)
+
+
+def _tell_qualified(application: Application) -> None:
+    case = application.case
+    school = application.zone_school.name if application.zone_school_id else _("your zone school")
+    cases.case_set_next_step(
+        case=case, text=_("Qualified. Download the place notice; admission follows the allocation.")
+    )
+    message_send(
+        recipient=application.guardian,
+        subject=_("Application %(ref)s is qualified") % {"ref": case.reference_no},
+        body=_(
+            "%(child)s qualifies for a place at %(school)s (tier %(tier)s). "
+            "The place notice is ready to download."
+        )
+        % {"child": application.child_name, "school": school, "tier": application.category},
+        case=case,
+    )
+
+
+# --- review, supplement, withdrawal ---------------------------------------------------------------------
+
+
+def _locked(application: Application) -> Application:
+    return Application.objects.select_for_update().select_related("case", "guardian").get(pk=application.pk)
+
+
+def _require_staff(by, application: Application) -> None:
+    if by is None or by.role not in (Role.CLERK, Role.BUREAU) and not by.is_superuser:
+        raise PermissionDenied(_("Only school clerks and bureau staff review applications."))
+    if not can_handle(by, application.case):
+        raise PermissionDenied(_("This application is outside your school or district."))
+
+
+def _refuse(application: Application, action: str):
+    raise ActionNotAllowed(
+        _("Application %(ref)s is %(state)s; it cannot be %(action)s.")
+        % {"ref": application.case.reference_no, "state": application.get_state_display(), "action": action},
+        code="state",
+    )
+
+
+def application_approve(*, application: Application, by: User, note: str = "") -> Application:
+    with transaction.atomic():
+        app = _locked(application)
+        _require_staff(by, app)
+        if not can_proceed(app.approve):
+            _refuse(app, _("approved"))
+        if app.case.clock_paused:
+            cases.case_resume_clock(case=app.case, by=by, note=_("Approved."))
+        before = app.state
+        app.approve()
+        app.save()
+        cases.case_log_event(
+            case=app.case,
+            action=EnrollmentAction.APPROVED,
+            by=by,
+            from_state=before,
+            to_state=app.state,
+            note=note,
+        )
+        _tell_qualified(app)
+    application.refresh_from_db()
+    return app
+
+
+def application_reject(*, application: Application, by: User, note: str) -> Application:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [_("Give the reason for the rejection; the family will read it.")]})
+    with transaction.atomic():
+        app = _locked(application)
+        _require_staff(by, app)
+        if not can_proceed(app.reject):
+            _refuse(app, _("rejected"))
+        before = app.state
+        app.reject()
+        app.save()
+        cases.case_log_event(
+            case=app.case,
+            action=EnrollmentAction.REJECTED,
+            by=by,
+            from_state=before,
+            to_state=app.state,
+            note=note,
+        )
+        cases.case_set_next_step(case=app.case, text=_("Rejected: %(reason)s") % {"reason": note[:250]})
+        cases.case_transition(case=app.case, transition="reject", by=by, note=note)
+    application.refresh_from_db()
+    return app
+
+
+def application_request_supplement(
+    *, application: Application, by: User, note: str, due_working_days: int = SUPPLEMENT_WORKING_DAYS
+) -> Application:
+    """容缺: ask the family for a material; the case clock pauses until they upload it."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [_("Say which material the family should supply.")]})
+    if not 1 <= int(due_working_days) <= 30:
+        raise ValidationError({"due_working_days": [_("Give between 1 and 30 working days.")]})
+    with transaction.atomic():
+        app = _locked(application)
+        _require_staff(by, app)
+        if not can_proceed(app.request_supplement):
+            _refuse(app, _("sent back for a supplement"))
+        before = app.state
+        app.request_supplement()
+        app.supplement_due = add_working_days(cases.local_today(), int(due_working_days))
+        app.save()
+        cases.case_pause_clock(case=app.case, by=by, reason=note)
+        cases.case_log_event(
+            case=app.case,
+            action=EnrollmentAction.SUPPLEMENT_REQUESTED,
+            by=by,
+            from_state=before,
+            to_state=app.state,
+            note=note,
+            data={"due": app.supplement_due.isoformat()},
+        )
+        cases.case_set_next_step(
+            case=app.case,
+            text=_("Upload: %(what)s (by %(due)s).")
+            % {"what": note[:200], "due": app.supplement_due.isoformat()},
+        )
+    application.refresh_from_db()
+    return app
+
+
+def application_supplement_received(
+    *, application: Application, by: User, uploaded_file, kind: str
+) -> Application:
+    """The family uploads the material; the clock resumes and the application returns to review."""
+    with transaction.atomic():
+        app = _locked(application)
+        if not is_applicant(by, app.case):
+            raise PermissionDenied(_("Only the applicant can supply the material."))
+        if not can_proceed(app.receive_supplement):
+            _refuse(app, _("given a supplement"))
+        cases.attachment_add(case=app.case, by=by, kind=kind or _("Supplement"), uploaded_file=uploaded_file)
+        before = app.state
+        app.receive_supplement()
+        app.save()
+        cases.case_resume_clock(case=app.case, by=by, note=_("Material supplied."))
+        cases.case_log_event(
+            case=app.case,
+            action=EnrollmentAction.SUPPLEMENT_RECEIVED,
+            by=by,
+            from_state=before,
+            to_state=app.state,
+        )
+        cases.case_set_next_step(case=app.case, text=_("A clerk reviews the material you supplied."))
+    application.refresh_from_db()
+    return app
+
+
+def application_withdraw(*, application: Application, by: User, note: str = "") -> Application:
+    with transaction.atomic():
+        app = _locked(application)
+        if not is_applicant(by, app.case):
+            raise PermissionDenied(_("Only the applicant can withdraw the application."))
+        if not can_proceed(app.withdraw):
+            _refuse(app, _("withdrawn"))
+        before = app.state
+        app.withdraw()
+        app.save()
+        cases.case_log_event(
+            case=app.case,
+            action=EnrollmentAction.WITHDRAWN,
+            by=by,
+            from_state=before,
+            to_state=app.state,
+            note=note,
+        )
+        cases.case_set_next_step(case=app.case, text=_("Withdrawn."))
+        cases.case_transition(case=app.case, transition="withdraw", by=by, note=note)
+    application.refresh_from_db()
+    return app
+
+
+def application_record_originals(*, application: Application, by: User, originals: list[str]) -> Application:
+    """At the counter: which original documents the clerk has seen."""
+    cleaned = [o.strip()[:100] for o in originals if o and o.strip()]
+    with transaction.atomic():
+        app = _locked(application)
+        _require_staff(by, app)
+        app.originals_seen = sorted(set(app.originals_seen) | set(cleaned))
+        app.save(update_fields=["originals_seen"])
+        cases.case_log_event(
+            case=app.case, action=EnrollmentAction.ORIGINALS_SEEN, by=by, data={"originals": cleaned}
+        )
+    application.refresh_from_db()
+    return app
+
+
+def requeue_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """The sweeper: re-queue applications still ``verifying`` whose task should have run by now
+    (a lost broker message or a killed worker loses no work)."""
+    cutoff = timezone.now() - older_than
+    stuck = list(
+        Application.objects.filter(state=State.VERIFYING, verification_queued_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    from enrollment.tasks import verify_application
+
+    for pk in stuck:
+        Application.objects.filter(pk=pk).update(verification_queued_at=timezone.now())
+        verify_application.delay(pk)
+    return len(stuck)
+
+
+__all__ = [
+    "ActionNotAllowed",
+    "DuplicateApplication",
+    "NotTheGuardian",
+    "application_approve",
+    "application_record_originals",
+    "application_reject",
+    "application_request_supplement",
+    "application_submit",
+    "application_supplement_received",
+    "application_verify",
+    "application_withdraw",
+    "requeue_stuck",
+    "CaseAction",
+]

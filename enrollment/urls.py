@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("enrollment.web_urls")),
+    path("verify/", include("enrollment.verify_urls")),
+]

@@ -1,0 +1,1 @@
+"""Enrollment pages: the parent wizard, status pages, the counter and the review queue (one module each)."""

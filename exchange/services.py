@@ -1,0 +1,162 @@
+"""Writes: grant and revoke authorisations; make a look-up, refused unless authorised, and record it.
+
+    auth = authorisation_grant(guardian=parent, subject_id_number=child_id, purpose="幼升小入学报名",
+                               sources=[sources.HUKOU, sources.STUDENT], case=case)
+    person = lookup(sources.hukou_person, id_number=child_id, purpose="入学资格核验", case=case)
+
+Every call of ``lookup`` writes one ``Lookup`` row — answered, not found, mismatched, unavailable or refused —
+before it returns or raises. Write it outside a transaction that may roll back (Celery tasks are), or the
+audit row goes with it.
+"""
+
+import inspect
+import time
+from collections.abc import Callable, Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from exchange.client import recording
+from exchange.errors import ExchangeError, NotAuthorised
+from exchange.models import Authorisation, Lookup, Outcome, answer_digest
+from exchange.sources import SOURCES
+from portal.core import pii
+from portal.core.idcodes import normalize_credit_code, normalize_id_number
+
+SYSTEM_LABEL = "系统自动核验 (portal)"
+
+
+def normalise_subject(value: str) -> str:
+    """An ID number, or for an enterprise a unified social credit code; ValidationError otherwise."""
+    try:
+        return normalize_id_number(value)
+    except ValidationError as id_error:
+        try:
+            return normalize_credit_code(value)
+        except ValidationError:
+            raise id_error from None
+
+
+def authorisation_grant(
+    *,
+    guardian,
+    subject_id_number: str,
+    purpose: str,
+    sources: Iterable[str] | None = None,
+    case=None,
+    subject_name: str = "",
+) -> Authorisation:
+    """Record the guardian's consent (授权) to fetch a person's data from ``sources`` (all when None)."""
+    subject = normalise_subject(subject_id_number)
+    allowed = list(dict.fromkeys(sources)) if sources is not None else list(SOURCES)
+    unknown = [s for s in allowed if s not in SOURCES]
+    if unknown or not allowed:
+        raise ValidationError(
+            f"unknown registries: {', '.join(unknown)}" if unknown else "no registry chosen"
+        )
+    if not purpose.strip():
+        raise ValidationError("an authorisation states its purpose")
+    if case is not None and case.applicant_id != guardian.pk:
+        raise ValidationError("only the case's applicant can authorise look-ups for it")
+    return Authorisation.objects.create(
+        guardian=guardian,
+        subject_id_number=subject,
+        subject_name=subject_name,
+        case=case,
+        purpose=purpose.strip()[:200],
+        sources=allowed,
+    )
+
+
+def authorisation_revoke(*, authorisation: Authorisation, by) -> Authorisation:
+    """Withdraw consent from now on; look-ups already made stay on record."""
+    if by.pk != authorisation.guardian_id and not by.is_superuser:
+        raise PermissionDenied("only the guardian who granted an authorisation can revoke it")
+    Authorisation.objects.filter(pk=authorisation.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    authorisation.refresh_from_db()
+    return authorisation
+
+
+def find_authorisation(*, subject_hash: str, source: str, case=None) -> Authorisation | None:
+    """The newest active authorisation covering this subject and registry, for this case or for none."""
+    scope = Q(case__isnull=True) | (Q(case=case) if case is not None else Q(pk__in=[]))
+    candidates = Authorisation.objects.filter(scope, subject_hash=subject_hash, revoked_at__isnull=True)
+    return next((a for a in candidates.order_by("-granted_at", "-pk") if source in a.sources), None)
+
+
+def _requester_label(requester) -> str:
+    if requester is None:
+        return SYSTEM_LABEL
+    return f"{requester.get_role_display()} · {requester.display_name}"[:120]
+
+
+def lookup(
+    fn: Callable,
+    /,
+    *,
+    purpose: str,
+    requester=None,
+    case=None,
+    authorisation: Authorisation | None = None,
+    **params,
+):
+    """Call the typed look-up ``fn`` (from exchange.sources) with ``params`` if an authorisation covers
+    it, and record the look-up. Returns ``fn``'s result or raises its ExchangeError (NotAuthorised when no
+    authorisation is on record); the ``Lookup`` row is written either way."""
+    source, subject_param = fn.source, fn.subject_param
+    inspect.signature(fn).bind(
+        **params
+    )  # a wrong parameter is a programming error: TypeError, nothing recorded
+    if not purpose or not purpose.strip():
+        raise ValueError("a look-up states its purpose")
+    subject = normalise_subject(params[subject_param])
+    subject_hash = pii.keyed_hash(subject)
+    record = {
+        "source": source,
+        "operation": fn.__name__,
+        "case": case,
+        "purpose": purpose.strip()[:200],
+        "requester": requester,
+        "requester_label": _requester_label(requester),
+        "subject_hash": subject_hash,
+        "subject_masked": pii.mask_id(subject),
+        "query": params,
+    }
+    if authorisation is not None:
+        valid = (
+            authorisation.subject_hash == subject_hash
+            and authorisation.covers(source)
+            and authorisation.case_id in (None, getattr(case, "pk", None))
+        )
+        authorisation = authorisation if valid else None
+    else:
+        authorisation = find_authorisation(subject_hash=subject_hash, source=source, case=case)
+    if authorisation is None:
+        error = NotAuthorised(f"no authorisation on record covers {source} for this person", source=source)
+        Lookup.objects.create(**record, outcome=Outcome.NOT_AUTHORISED, error=str(error))
+        raise error
+
+    started = time.monotonic()
+    failure: ExchangeError | None = None
+    with recording() as wire:
+        try:
+            result = fn(**params)
+        except ExchangeError as exc:
+            failure = exc
+    Lookup.objects.create(
+        **record,
+        authorisation=authorisation,
+        outcome=failure.outcome if failure else Outcome.OK,
+        attempts=wire.attempts,
+        http_status=wire.http_status,
+        duration_ms=round((time.monotonic() - started) * 1000),
+        answer=wire.answer,
+        answer_sha256=answer_digest(wire.answer),
+        error=pii.mask_text(wire.error or (str(failure) if failure else ""))[:300],
+    )
+    if failure is not None:
+        raise failure
+    return result

@@ -1,0 +1,685 @@
+"""The case kernel's actions: one keyword-only function per action (STYLE.md, DESIGN.md).
+
+Each action runs in ``transaction.atomic``, locks the case row (``select_for_update``), changes it, writes
+a typed event, and sends its messages through :func:`portal.notify.services.message_send`. That writes the
+site message in the same transaction as the change (so a rolled-back action leaves no message, and a
+committed one cannot lose it) and queues the SMS / e-mail deliveries with ``transaction.on_commit``.
+
+Services never see ``request``. Actions return the fresh, locked copy of the case they changed and also
+refresh the instance passed in, so callers holding ``application.case`` do not keep a stale status.
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+import unicodedata
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
+
+from portal.accounts.models import Role, User
+from portal.cases import workdays
+from portal.cases.actions import CaseAction, validate_action
+from portal.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Channel,
+    ClockPause,
+    Rating,
+    RatingLevel,
+    RectificationStatus,
+    RectificationTask,
+    ReferenceCounter,
+)
+from portal.cases.scoping import can_handle, is_applicant
+from portal.catalog.models import DecisionMode, ServiceItem
+from portal.core.idcodes import normalize_id_number
+from portal.notify.services import message_send
+
+BUREAU_TZ = ZoneInfo("Asia/Shanghai")
+SYSTEM_ACTOR_LABEL = "系统"
+# 好差评: a rating of 1 or 2 opens a rectification task that must be closed within 15 working days.
+RECTIFICATION_WORKING_DAYS = 15
+LOW_RATING_MAX = RatingLevel.BAD
+
+CASE_TRANSITIONS = {
+    "start_processing": gettext_lazy("taken up"),
+    "complete": gettext_lazy("completed"),
+    "reject": gettext_lazy("rejected"),
+    "withdraw": gettext_lazy("withdrawn"),
+}
+
+# Magic numbers of the file types the portal accepts; the client's content type and file name are not
+# trusted.
+FILE_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+class CaseActionNotAllowed(ValidationError):
+    """The action is not possible in the case's current state; the message says why, for the user."""
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def local_today() -> dt.date:
+    """Today in the bureau's time zone (deadlines are Chinese calendar days, whatever the user's zone)."""
+    return timezone.localdate(timezone=BUREAU_TZ)
+
+
+def _actor_label(user) -> str:
+    if user is None:
+        return SYSTEM_ACTOR_LABEL
+    role = _("Administrator") if user.is_superuser and user.role == Role.CITIZEN else user.get_role_display()
+    return f"{user.display_name}（{role}）"[:100]
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _sync(original: Case, locked: Case) -> Case:
+    if original is not locked:
+        original.refresh_from_db()
+    return locked
+
+
+def _notify_applicant(case: Case, *, subject: str, body: str) -> None:
+    message_send(recipient=case.applicant, subject=subject[:200], body=body, case=case)
+
+
+def _bureau_staff(case: Case):
+    return User.objects.filter(role=Role.BUREAU, district_id=case.district_id, is_active=True)
+
+
+def _notify_bureau(case: Case, *, subject: str, body: str) -> int:
+    count = 0
+    for user in _bureau_staff(case):
+        message_send(recipient=user, subject=subject[:200], body=body, case=case)
+        count += 1
+    return count
+
+
+def compute_deadline(case: Case) -> dt.date:
+    """Accepted-on date plus the promised working days plus the working days the clock stood still.
+
+    While the clock is paused the stored deadline is left as it was (the page shows "paused"); it moves
+    when the clock resumes."""
+    return workdays.add_working_days(case.accepted_on, case.promised_days + case.paused_working_days)
+
+
+def _next_reference_no(*, service_code: str, year: int) -> str:
+    """``JY-<CODE>-<year>-<seq>``; the counter row is locked until the caller's transaction ends, so two
+    concurrent opens get consecutive numbers (PostgreSQL: row lock; SQLite: the IMMEDIATE write lock)."""
+    code = service_code.upper()
+    counter, _created = ReferenceCounter.objects.get_or_create(service_code=code, year=year)
+    counter = ReferenceCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"JY-{code}-{year}-{counter.last:06d}"
+
+
+def _close_open_pause(case: Case, today: dt.date) -> tuple[int, ClockPause | None]:
+    """End the open pause: count its working days [start, today) into the case and move the deadline."""
+    pause = ClockPause.objects.select_for_update().filter(case=case, ended_on__isnull=True).first()
+    case.paused_since = None
+    if pause is None:
+        return 0, None
+    days = workdays.working_days_between(pause.started_on, today)
+    pause.ended_on, pause.working_days = today, days
+    pause.save(update_fields=["ended_on", "working_days"])
+    case.paused_working_days += days
+    case.deadline = compute_deadline(case)
+    return days, pause
+
+
+# --- events -------------------------------------------------------------------------------------------
+
+
+def case_log_event(
+    *,
+    case: Case,
+    action,
+    by=None,
+    note: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    data: dict | None = None,
+) -> CaseEvent:
+    """Append one entry to the case's trace. ``action`` must be a registered action (see actions.py);
+    ``seq`` is the next number for the case, taken under the case's row lock."""
+    action_value = validate_action(action)
+    with transaction.atomic():
+        list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True))
+        last = CaseEvent.objects.filter(case_id=case.pk).aggregate(last=Max("seq"))["last"] or 0
+        return CaseEvent.objects.create(
+            case_id=case.pk,
+            seq=last + 1,
+            actor=by,
+            actor_label=_actor_label(by),
+            action=action_value,
+            from_state=str(from_state or ""),
+            to_state=str(to_state or ""),
+            note=note or "",
+            data=data or {},
+        )
+
+
+# --- opening a case -----------------------------------------------------------------------------------
+
+
+def case_open(
+    *,
+    service: ServiceItem,
+    applicant,
+    subject_name: str,
+    subject_id_number: str = "",
+    channel: str,
+    district,
+    school=None,
+    by=None,
+    note: str = "",
+) -> Case:
+    """Register a new case: reference number, accepted today, deadline in working days, ``submitted``
+    event (by ``by``, else the applicant), a message to the applicant. A counter case counts one visit."""
+    errors: dict[str, list[str]] = {}
+    subject_name = (subject_name or "").strip()
+    if not subject_name:
+        errors["subject_name"] = [_("Enter the name of the person the application is for.")]
+    if subject_id_number:
+        try:
+            subject_id_number = normalize_id_number(subject_id_number)
+        except ValidationError as exc:
+            errors["subject_id_number"] = exc.messages
+    if channel not in Channel.values:
+        errors["channel"] = [_("Choose online or counter.")]
+    if school is not None and school.district_id != district.pk:
+        errors["school"] = [_("The school is not in the case's district.")]
+    if errors:
+        raise ValidationError(errors)
+
+    today = local_today()
+    promised = service.promised_days if service.decision_mode == DecisionMode.PROMISED else 0
+    at_counter = channel == Channel.COUNTER
+    with transaction.atomic():
+        case = Case(
+            reference_no=_next_reference_no(service_code=service.code, year=today.year),
+            service=service,
+            applicant=applicant,
+            subject_name=subject_name,
+            subject_id_number=subject_id_number,
+            channel=channel,
+            district=district,
+            school=school,
+            accepted_on=today,
+            promised_days=promised,
+            visits=1 if at_counter else 0,
+        )
+        case.deadline = compute_deadline(case)
+        case.save()
+        actor = by if by is not None else applicant
+        case_log_event(
+            case=case,
+            action=CaseAction.SUBMITTED,
+            by=actor,
+            note=note,
+            to_state=case.status,
+            data={"channel": channel, "promised_days": promised, "deadline": case.deadline.isoformat()},
+        )
+        if at_counter:
+            case_log_event(case=case, action=CaseAction.VISIT_RECORDED, by=actor, data={"visits": 1})
+        if promised:
+            body = _(
+                "%(service)s: your application is registered as %(reference_no)s; the promised "
+                "decision date is %(deadline)s."
+            )
+        else:
+            body = _("%(service)s: your application is registered as %(reference_no)s.")
+        _notify_applicant(
+            case,
+            subject=_("Your case %(reference_no)s has been received") % {"reference_no": case.reference_no},
+            body=body
+            % {"service": service.name, "reference_no": case.reference_no, "deadline": case.deadline},
+        )
+    return case
+
+
+# --- status -------------------------------------------------------------------------------------------
+
+
+def case_transition(*, case: Case, transition: str, by, note: str = "") -> Case:
+    """Run one coarse-status transition of the case (start_processing / complete / reject / withdraw).
+
+    Refused with :class:`CaseActionNotAllowed` when the status does not allow it, ``PermissionDenied``
+    when ``by`` may not trigger it (see docs/workflows/cases.md; ``by=None`` is the system). A final
+    status stamps ``closed_at`` and ends a running clock pause. The applicant gets a message."""
+    if transition not in CASE_TRANSITIONS:
+        raise ValueError(f"unknown case transition {transition!r}; one of {sorted(CASE_TRANSITIONS)}")
+    with transaction.atomic():
+        locked = _lock(case)
+        method = getattr(locked, transition)
+        not_allowed = _("Case %(reference_no)s is %(status)s and cannot be %(verb)s.") % {
+            "reference_no": locked.reference_no,
+            "status": locked.get_status_display(),
+            "verb": CASE_TRANSITIONS[transition],
+        }
+        if not can_proceed(method):
+            raise CaseActionNotAllowed(not_allowed, code="status")
+        if not has_transition_perm(method, by):
+            raise PermissionDenied(_("You may not change the status of this case."))
+        from_state = locked.status
+        was_paused = locked.clock_paused
+        try:
+            method()
+        except TransitionNotAllowed as exc:  # lost a race between can_proceed and here
+            raise CaseActionNotAllowed(not_allowed, code="status") from exc
+        today = local_today()
+        if locked.is_final:
+            locked.closed_at = timezone.now()
+            if was_paused:
+                days, pause = _close_open_pause(locked, today)
+                if pause is not None:
+                    case_log_event(
+                        case=locked,
+                        action=CaseAction.CLOCK_RESUMED,
+                        by=by,
+                        note=_("The case was closed."),
+                        data={"working_days": days, "deadline": locked.deadline.isoformat()},
+                    )
+        locked.save()
+        case_log_event(
+            case=locked,
+            action=CaseAction.STATUS_CHANGED,
+            by=by,
+            note=note,
+            from_state=from_state,
+            to_state=locked.status,
+            data={"transition": transition},
+        )
+        status = locked.get_status_display()
+        body = _("%(service)s, case %(reference_no)s: the status is now %(status)s.") % {
+            "service": locked.service.name,
+            "reference_no": locked.reference_no,
+            "status": status,
+        }
+        if note:
+            body += "\n" + note
+        _notify_applicant(
+            locked,
+            subject=_("Your case %(reference_no)s is now %(status)s")
+            % {"reference_no": locked.reference_no, "status": status},
+            body=body,
+        )
+    return _sync(case, locked)
+
+
+# --- the promised-time clock --------------------------------------------------------------------------
+
+
+def case_pause_clock(*, case: Case, by, reason: str) -> Case:
+    """Stop the clock while waiting on the applicant (e.g. a material to supplement, 补正). Handling staff
+    or the system only."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say what the applicant needs to do.")]})
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.is_final:
+            raise CaseActionNotAllowed(
+                _("Case %(reference_no)s is closed; its clock cannot be paused.")
+                % {"reference_no": locked.reference_no},
+                code="final",
+            )
+        if locked.clock_paused:
+            raise CaseActionNotAllowed(
+                _("The clock of case %(reference_no)s is already paused (since %(since)s).")
+                % {"reference_no": locked.reference_no, "since": locked.paused_since},
+                code="paused",
+            )
+        if not locked.may_process(by):
+            raise PermissionDenied(_("Only staff handling this case may pause its clock."))
+        today = local_today()
+        ClockPause.objects.create(case=locked, started_on=today, reason=reason[:300])
+        locked.paused_since = today
+        locked.save(update_fields=["paused_since"])
+        case_log_event(
+            case=locked,
+            action=CaseAction.CLOCK_PAUSED,
+            by=by,
+            note=reason,
+            data={"since": today.isoformat()},
+        )
+        _notify_applicant(
+            locked,
+            subject=_("Case %(reference_no)s is waiting for you") % {"reference_no": locked.reference_no},
+            body=_("%(reason)s\nThe processing time is paused until then.") % {"reason": reason},
+        )
+    return _sync(case, locked)
+
+
+def case_resume_clock(*, case: Case, by, note: str = "") -> Case:
+    """Restart the clock: the working days in [pause start, today) are added to the case's paused days
+    and the deadline moves by exactly that many working days. Handling staff, the applicant (having
+    supplied what was asked) or the system."""
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.is_final:
+            raise CaseActionNotAllowed(
+                _("Case %(reference_no)s is closed; its clock cannot be resumed.")
+                % {"reference_no": locked.reference_no},
+                code="final",
+            )
+        if not locked.clock_paused:
+            raise CaseActionNotAllowed(
+                _("The clock of case %(reference_no)s is running; there is no pause to end.")
+                % {"reference_no": locked.reference_no},
+                code="running",
+            )
+        if not (locked.may_process(by) or is_applicant(by, locked)):
+            raise PermissionDenied(_("You may not resume the clock of this case."))
+        previous = locked.deadline
+        days, _pause = _close_open_pause(locked, local_today())
+        locked.save(update_fields=["paused_since", "paused_working_days", "deadline"])
+        case_log_event(
+            case=locked,
+            action=CaseAction.CLOCK_RESUMED,
+            by=by,
+            note=note,
+            data={
+                "working_days": days,
+                "previous_deadline": previous.isoformat() if previous else None,
+                "deadline": locked.deadline.isoformat(),
+            },
+        )
+        _notify_applicant(
+            locked,
+            subject=_("Case %(reference_no)s is being processed again")
+            % {"reference_no": locked.reference_no},
+            body=_("The promised decision date is now %(deadline)s.") % {"deadline": locked.deadline},
+        )
+    return _sync(case, locked)
+
+
+# --- visits and next step -----------------------------------------------------------------------------
+
+
+def case_record_visit(*, case: Case, by, note: str = "") -> Case:
+    """Count one visit of the applicant to an office (跑动次数) for the reform figures."""
+    with transaction.atomic():
+        locked = _lock(case)
+        if not locked.may_process(by):
+            raise PermissionDenied(_("Only staff handling this case may record a visit."))
+        Case.objects.filter(pk=locked.pk).update(visits=F("visits") + 1)
+        locked.refresh_from_db(fields=["visits"])
+        case_log_event(
+            case=locked, action=CaseAction.VISIT_RECORDED, by=by, note=note, data={"visits": locked.visits}
+        )
+    return _sync(case, locked)
+
+
+def case_assign_school(*, case: Case, school, by=None, note: str = "") -> Case:
+    """Make ``school`` responsible for the case (its clerks then see it). System or district staff only."""
+    with transaction.atomic():
+        locked = _lock(case)
+        if by is not None and not locked.may_process(by):
+            raise PermissionDenied(_("Only staff handling this case may assign it."))
+        if school is not None and school.district_id != locked.district_id:
+            raise ValidationError({"school": [_("The school is not in the case's district.")]})
+        if locked.school_id == getattr(school, "pk", None):
+            return _sync(case, locked)
+        previous = locked.school.code if locked.school_id else ""
+        locked.school = school
+        locked.save(update_fields=["school"])
+        case_log_event(
+            case=locked,
+            action=CaseAction.ASSIGNED,
+            by=by,
+            note=note,
+            data={"from": previous, "to": school.code if school else ""},
+        )
+    return _sync(case, locked)
+
+
+def case_set_next_step(*, case: Case, text: str) -> Case:
+    """What the applicant should expect or do next, shown on "my cases" (service apps keep it current
+    beside their own events, so this writes no event of its own)."""
+    text = (text or "").strip()
+    max_length = Case._meta.get_field("next_step").max_length
+    if len(text) > max_length:
+        raise ValidationError({"next_step": [_("Keep it under %(n)d characters.") % {"n": max_length}]})
+    with transaction.atomic():
+        Case.objects.filter(pk=case.pk).update(next_step=text)
+    case.next_step = text
+    return case
+
+
+# --- attachments --------------------------------------------------------------------------------------
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    for signature, content_type in FILE_SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    return None
+
+
+def _clean_original_name(name: str) -> str:
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc").strip()
+    return name[:255]
+
+
+def attachment_add(*, case: Case, by, kind: str, uploaded_file) -> Attachment:
+    """Store an uploaded material under a random name after checking its size and its real type (from
+    its first bytes); keep the original name for display, record its SHA-256 and write an event.
+
+    The applicant or staff who handle the case only; not on a closed case."""
+    kind = (kind or "").strip()
+    if not kind:
+        raise ValidationError({"kind": [_("Say which material this file is.")]})
+    if not isinstance(uploaded_file, File):
+        uploaded_file = File(uploaded_file, name=getattr(uploaded_file, "name", ""))
+    with transaction.atomic():
+        locked = _lock(case)
+        if not (is_applicant(by, locked) or can_handle(by, locked)):
+            raise PermissionDenied(_("You may not add files to this case."))
+        if locked.is_final:
+            raise CaseActionNotAllowed(
+                _("Case %(reference_no)s is closed; no more files can be added.")
+                % {"reference_no": locked.reference_no},
+                code="final",
+            )
+        limit = settings.ATTACHMENT_MAX_BYTES
+        too_big = ValidationError(
+            {"file": [_("The file is larger than %(mb).0f MB.") % {"mb": limit / (1024 * 1024)}]}
+        )
+        if uploaded_file.size is not None and uploaded_file.size > limit:
+            raise too_big
+        uploaded_file.seek(0)
+        head = uploaded_file.read(16)
+        content_type = sniff_content_type(head)
+        allowed = settings.ATTACHMENT_ALLOWED_TYPES
+        if not head:
+            raise ValidationError({"file": [_("The file is empty.")]})
+        if content_type not in allowed:
+            raise ValidationError(
+                {"file": [_("Only PDF, JPEG and PNG files are accepted; this file is none of them.")]}
+            )
+        digest, size = hashlib.sha256(), 0
+        for chunk in uploaded_file.chunks():
+            digest.update(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise too_big
+        extension = allowed[content_type]
+        attachment = Attachment(
+            case=locked,
+            kind=kind[:100],
+            stored_name=secrets.token_hex(16) + extension,
+            original_name=_clean_original_name(uploaded_file.name) or f"{kind[:50]}{extension}",
+            content_type=content_type,
+            size=size,
+            sha256=digest.hexdigest(),
+            uploaded_by=by,
+        )
+        uploaded_file.seek(0)
+        attachment.file.save(attachment.stored_name, uploaded_file, save=False)
+        try:
+            with transaction.atomic():
+                attachment.save()
+                case_log_event(
+                    case=locked,
+                    action=CaseAction.ATTACHMENT_ADDED,
+                    by=by,
+                    note=attachment.original_name,
+                    data={"attachment": attachment.pk, "kind": attachment.kind, "sha256": attachment.sha256},
+                )
+        except BaseException:
+            attachment.file.delete(save=False)  # no orphan file when the rows are not written
+            raise
+    return attachment
+
+
+# --- rating (好差评) and rectification -----------------------------------------------------------------
+
+
+def case_rate(*, case: Case, by, level: int, comment: str = "") -> Rating:
+    """The applicant rates a finished case, once. A rating of 1 or 2 opens a rectification task due
+    in 15 working days (the 好差评 rule) and tells the district's bureau staff."""
+    with transaction.atomic():
+        locked = _lock(case)
+        if not is_applicant(by, locked):
+            raise PermissionDenied(_("Only the applicant can rate a case."))
+        if not locked.is_final:
+            raise CaseActionNotAllowed(
+                _("Case %(reference_no)s can be rated when it is finished; it is %(status)s.")
+                % {"reference_no": locked.reference_no, "status": locked.get_status_display()},
+                code="not_final",
+            )
+        if isinstance(level, str) and level.strip().isdigit():  # from a form or query string
+            level = int(level)
+        if isinstance(level, bool) or not isinstance(level, int) or level not in RatingLevel.values:
+            raise ValidationError(
+                {"level": [_("Choose a rating from 1 (very dissatisfied) to 5 (very satisfied).")]}
+            )
+        already = CaseActionNotAllowed(
+            _("Case %(reference_no)s has already been rated.") % {"reference_no": locked.reference_no},
+            code="rated",
+        )
+        if Rating.objects.filter(case=locked).exists():
+            raise already
+        try:
+            with transaction.atomic():
+                rating = Rating.objects.create(case=locked, level=level, comment=(comment or "").strip())
+        except IntegrityError as exc:  # a concurrent rating won the one-to-one constraint
+            raise already from exc
+        case_log_event(
+            case=locked, action=CaseAction.RATED, by=by, note=rating.comment, data={"level": level}
+        )
+        if level <= LOW_RATING_MAX:
+            due = workdays.add_working_days(local_today(), RECTIFICATION_WORKING_DAYS)
+            task = RectificationTask.objects.create(rating=rating, case=locked, due_on=due)
+            case_log_event(
+                case=locked,
+                action=CaseAction.RECTIFICATION_OPENED,
+                data={"task": task.pk, "level": level, "due_on": due.isoformat()},
+            )
+            _notify_bureau(
+                locked,
+                subject=_("Low rating for case %(reference_no)s: rectify by %(due)s")
+                % {"reference_no": locked.reference_no, "due": due},
+                body=_("%(service)s, case %(reference_no)s was rated %(level)s.\n%(comment)s")
+                % {
+                    "service": locked.service.name,
+                    "reference_no": locked.reference_no,
+                    "level": rating.get_level_display(),
+                    "comment": rating.comment,
+                },
+            )
+    return rating
+
+
+def is_district_bureau(user, case: Case) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or (user.role == Role.BUREAU and user.district_id == case.district_id)
+
+
+def rectification_close(*, task: RectificationTask, by, resolution: str) -> RectificationTask:
+    """Bureau staff of the case's district record what was done and close the task; the applicant is
+    told (整改反馈)."""
+    resolution = (resolution or "").strip()
+    with transaction.atomic():
+        locked_case = _lock(task.case)
+        locked = RectificationTask.objects.select_for_update().get(pk=task.pk)
+        if not is_district_bureau(by, locked_case):
+            raise PermissionDenied(_("Only bureau staff of the case's district may close a rectification."))
+        if locked.status != RectificationStatus.OPEN:
+            raise CaseActionNotAllowed(
+                _("The rectification of case %(reference_no)s is already closed.")
+                % {"reference_no": locked_case.reference_no},
+                code="closed",
+            )
+        if not resolution:
+            raise ValidationError({"resolution": [_("Say what was done.")]})
+        locked.status = RectificationStatus.DONE
+        locked.resolution = resolution
+        locked.closed_at = timezone.now()
+        locked.closed_by = by
+        locked.save(update_fields=["status", "resolution", "closed_at", "closed_by"])
+        case_log_event(
+            case=locked_case,
+            action=CaseAction.RECTIFICATION_CLOSED,
+            by=by,
+            note=resolution,
+            data={"task": locked.pk, "on_time": local_today() <= locked.due_on},
+        )
+        _notify_applicant(
+            locked_case,
+            subject=_("Your rating of case %(reference_no)s was followed up")
+            % {"reference_no": locked_case.reference_no},
+            body=resolution,
+        )
+    task.refresh_from_db()
+    return locked
+
+
+def rectification_flag_overdue(*, task: RectificationTask, today: dt.date | None = None) -> bool:
+    """Tell the district's bureau staff, once, that an open rectification is past its due date.
+    Returns whether it flagged now (False: not overdue, closed, or flagged before)."""
+    with transaction.atomic():
+        locked_case = _lock(task.case)
+        locked = RectificationTask.objects.select_for_update().get(pk=task.pk)
+        today = today or local_today()
+        if locked.status != RectificationStatus.OPEN or locked.due_on >= today:
+            return False
+        flagged = CaseEvent.objects.filter(
+            case=locked_case, action=CaseAction.RECTIFICATION_OVERDUE, data__task=locked.pk
+        ).exists()
+        if flagged:
+            return False
+        case_log_event(
+            case=locked_case,
+            action=CaseAction.RECTIFICATION_OVERDUE,
+            data={"task": locked.pk, "due_on": locked.due_on.isoformat()},
+        )
+        _notify_bureau(
+            locked_case,
+            subject=_("Rectification of case %(reference_no)s is overdue (due %(due)s)")
+            % {"reference_no": locked_case.reference_no, "due": locked.due_on},
+            body=_("The rectification opened by a low rating of case %(reference_no)s is still open.")
+            % {"reference_no": locked_case.reference_no},
+        )
+    return True

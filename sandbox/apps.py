@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class SandboxConfig(AppConfig):
+    """Stand-ins for every external system, served over HTTP at /sandbox/ when SANDBOX_ENABLED.
+
+    Its tables stand for other authorities' databases; in production the app is not installed."""
+
+    name = "sandbox"
+    verbose_name = "Sandbox (stand-in external systems)"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from sandbox import exchange_views, views
+
+app_name = "sandbox"
+urlpatterns = [
+    path("sms/", views.sms_inbox, name="sms-inbox"),
+    path("sms/send/", views.sms_send, name="sms-send"),
+    path("idp/person/", views.idp_person, name="idp-person"),
+    path("exchange/<slug:source>/<slug:operation>/", exchange_views.exchange, name="exchange"),
+]

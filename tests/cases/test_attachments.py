@@ -1,0 +1,140 @@
+"""Attachments: the real type is read from the first bytes, the size is capped, the file is stored under
+a random name, the original name is kept, strangers are refused, and a failed write leaves no file."""
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from portal.cases import services
+from portal.cases.models import Attachment, CaseEvent
+from portal.cases.services import CaseActionNotAllowed, attachment_add
+from tests.factories import CaseInStatusFactory, SchoolFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 40
+HTML = b"<html><script>alert(1)</script></html>"
+
+
+@pytest.fixture
+def case(db):
+    return CaseInStatusFactory()
+
+
+def stored_files() -> list[Path]:
+    root = Path(settings.MEDIA_ROOT) / "attachments"
+    return sorted(root.iterdir()) if root.exists() else []
+
+
+def test_a_pdf_is_stored_under_a_random_name(case):
+    upload = SimpleUploadedFile("户口簿-𠈌.pdf", PDF, content_type="application/pdf")
+    attachment = attachment_add(case=case, by=case.applicant, kind="户口簿", uploaded_file=upload)
+
+    attachment.refresh_from_db()
+    assert re.fullmatch(r"[0-9a-f]{32}\.pdf", attachment.stored_name)
+    assert attachment.file.name == f"attachments/{attachment.stored_name}"
+    assert "户口簿" not in attachment.file.name
+    assert attachment.original_name == "户口簿-𠈌.pdf"  # Unicode (beyond the BMP) kept intact
+    assert (attachment.content_type, attachment.size) == ("application/pdf", len(PDF))
+    assert attachment.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert stored_files() == [Path(settings.MEDIA_ROOT) / attachment.file.name]
+    assert stored_files()[0].read_bytes() == PDF
+    event = CaseEvent.objects.get(case=case, action="attachment_added")
+    assert event.data["attachment"] == attachment.pk and event.actor == case.applicant
+
+
+def test_two_uploads_of_the_same_name_get_different_stored_names(case):
+    names = {
+        attachment_add(
+            case=case, by=case.applicant, kind="照片", uploaded_file=SimpleUploadedFile("a.pdf", PDF)
+        ).stored_name
+        for _ in range(2)
+    }
+    assert len(names) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "client_type", "stored_type", "extension"),
+    [
+        ("scan.pdf", PDF, "application/octet-stream", "application/pdf", ".pdf"),
+        ("photo.pdf", PNG, "application/pdf", "image/png", ".png"),  # the name lies; the bytes decide
+        ("photo", JPEG, "", "image/jpeg", ".jpg"),
+    ],
+)
+def test_the_type_comes_from_the_bytes(case, name, content, client_type, stored_type, extension):
+    upload = SimpleUploadedFile(name, content, content_type=client_type)
+    attachment = attachment_add(case=case, by=case.applicant, kind="材料", uploaded_file=upload)
+    assert attachment.content_type == stored_type
+    assert attachment.stored_name.endswith(extension)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("证明.pdf", EXE),  # a Windows program named .pdf
+        ("证明.pdf", HTML),  # a web page named .pdf
+        ("证明.pdf", b""),  # empty
+        ("证明.gif", b"GIF89a" + b"\x00" * 20),  # an image type that is not allowed
+    ],
+)
+def test_other_content_is_refused_whatever_its_name(case, name, content):
+    upload = SimpleUploadedFile(name, content, content_type="application/pdf")
+    with pytest.raises(ValidationError) as excinfo:
+        attachment_add(case=case, by=case.applicant, kind="证明", uploaded_file=upload)
+    assert excinfo.value.message_dict["file"]
+    assert not Attachment.objects.exists()
+    assert stored_files() == []
+
+
+def test_an_oversize_file_is_refused(case, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1024
+    upload = SimpleUploadedFile("big.pdf", b"%PDF-1.7\n" + b"0" * 1100, content_type="application/pdf")
+    with pytest.raises(ValidationError) as excinfo:
+        attachment_add(case=case, by=case.applicant, kind="证明", uploaded_file=upload)
+    assert "file" in excinfo.value.message_dict
+    assert stored_files() == []
+    exactly = SimpleUploadedFile("ok.pdf", b"%PDF-1.7\n" + b"0" * (1024 - 9))
+    assert attachment_add(case=case, by=case.applicant, kind="证明", uploaded_file=exactly).size == 1024
+
+
+def test_who_may_add(case):
+    upload = SimpleUploadedFile("a.pdf", PDF)
+    for stranger in (
+        UserFactory(),
+        UserFactory(clerk=True, school=SchoolFactory(district=case.district)),
+        UserFactory(auditor=True, district=case.district),
+    ):
+        with pytest.raises(PermissionDenied):
+            attachment_add(case=case, by=stranger, kind="证明", uploaded_file=upload)
+    clerk = UserFactory(clerk=True, school=case.school)
+    assert attachment_add(case=case, by=clerk, kind="窗口扫描件", uploaded_file=upload).uploaded_by == clerk
+    assert Attachment.objects.count() == 1
+
+
+def test_no_files_on_a_closed_case():
+    case = CaseInStatusFactory(done=True)
+    with pytest.raises(CaseActionNotAllowed):
+        attachment_add(
+            case=case, by=case.applicant, kind="证明", uploaded_file=SimpleUploadedFile("a.pdf", PDF)
+        )
+
+
+def test_a_failed_database_write_leaves_no_file_behind(case, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "case_log_event", broken)
+    with pytest.raises(RuntimeError):
+        attachment_add(
+            case=case, by=case.applicant, kind="证明", uploaded_file=SimpleUploadedFile("a.pdf", PDF)
+        )
+    assert not Attachment.objects.exists()
+    assert stored_files() == []

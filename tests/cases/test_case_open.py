@@ -1,0 +1,140 @@
+"""Opening a case: reference numbers, deadline, visits, the first event and message."""
+
+import threading
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from portal.cases.models import Case, CaseEvent, CaseStatus, ReferenceCounter
+from portal.cases.services import case_open, case_set_next_step
+from portal.catalog.models import DecisionMode
+from portal.notify.models import Message
+from tests.factories import ServiceItemFactory, UserFactory, make_id_number
+
+pytestmark = pytest.mark.django_db
+
+
+def test_open_registers_the_case(open_case, set_today, applicant):
+    set_today(date(2026, 2, 9))  # Monday; promised 5 working days
+    id_number = make_id_number(date(2020, 5, 1), 17)
+    case = open_case(subject_id_number=id_number.lower(), note="网上申报")
+
+    case.refresh_from_db()
+    assert case.reference_no == "JY-TST-2026-000001"
+    assert case.status == CaseStatus.SUBMITTED
+    assert case.accepted_on == date(2026, 2, 9)
+    assert case.promised_days == 5
+    assert case.deadline == date(2026, 2, 14)  # 10, 11, 12, 13, Saturday 14 (make-up working day)
+    assert case.visits == 0
+    assert case.subject_id_number == id_number  # normalised (upper-case X), encrypted at rest
+    assert case.masked_subject_id == id_number[:3] + "*" * 11 + id_number[-4:]
+
+    (event,) = CaseEvent.objects.filter(case=case)
+    assert (event.seq, event.action, event.to_state, event.note) == (1, "submitted", "submitted", "网上申报")
+    assert event.actor == applicant
+    (message,) = Message.objects.filter(recipient=applicant, case=case)
+    assert case.reference_no in message.subject
+
+
+def test_a_counter_case_counts_one_visit(open_case, clerk):
+    case = open_case(channel="counter", by=clerk)
+    assert case.visits == 1
+    assert list(CaseEvent.objects.filter(case=case).values_list("action", flat=True)) == [
+        "submitted",
+        "visit_recorded",
+    ]
+    assert CaseEvent.objects.get(case=case, seq=1).actor == clerk
+
+
+def test_an_instant_service_is_due_the_same_day(open_case, set_today):
+    set_today(date(2026, 2, 13))
+    instant = ServiceItemFactory(code="NOW", decision_mode=DecisionMode.INSTANT, promised_days=3)
+    case = open_case(service=instant)
+    assert (case.promised_days, case.deadline) == (0, date(2026, 2, 13))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"subject_name": "  "}, "subject_name"),
+        ({"subject_id_number": "330411202005010170"}, "subject_id_number"),  # wrong check digit
+        ({"channel": "fax"}, "channel"),
+    ],
+)
+def test_bad_input_is_a_field_error(open_case, overrides, field):
+    with pytest.raises(ValidationError) as excinfo:
+        open_case(**overrides)
+    assert field in excinfo.value.message_dict
+    assert not Case.objects.exists()
+
+
+def test_reference_numbers_are_sequential_per_service_and_year(open_case, set_today):
+    other = ServiceItemFactory(code="abc")
+    set_today(date(2026, 12, 31))
+    numbers = [open_case().reference_no for _ in range(3)]
+    numbers.append(open_case(service=other).reference_no)
+    set_today(date(2027, 1, 1))
+    numbers.append(open_case().reference_no)
+    numbers.append(open_case(service=other).reference_no)
+    assert numbers == [
+        "JY-TST-2026-000001",
+        "JY-TST-2026-000002",
+        "JY-TST-2026-000003",
+        "JY-ABC-2026-000001",
+        "JY-TST-2027-000001",
+        "JY-ABC-2027-000001",
+    ]
+
+
+def test_many_opens_get_unique_consecutive_numbers(open_case, set_today):
+    set_today(date(2026, 3, 2))
+    numbers = [open_case().reference_no for _ in range(40)]
+    assert numbers == [f"JY-TST-2026-{n:06d}" for n in range(1, 41)]
+    assert ReferenceCounter.objects.get(service_code="TST", year=2026).last == 40
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need a server database")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_opens_never_share_a_number(service, district, school):
+    applicants = [UserFactory() for _ in range(8)]
+    barrier = threading.Barrier(len(applicants))
+    numbers, errors = [], []
+
+    def open_one(applicant):
+        try:
+            barrier.wait()
+            for _ in range(3):
+                case = case_open(
+                    service=service,
+                    applicant=applicant,
+                    subject_name="王小明",
+                    channel="online",
+                    district=district,
+                    school=school,
+                )
+                numbers.append(case.reference_no)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=open_one, args=(a,)) for a in applicants]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    year = Case.objects.first().accepted_on.year
+    assert sorted(numbers) == [f"JY-TST-{year}-{n:06d}" for n in range(1, 25)]
+
+
+def test_next_step_is_shown_and_capped(open_case):
+    case = open_case()
+    case_set_next_step(case=case, text=" 请于3个工作日内到校核验原件 ")
+    case.refresh_from_db()
+    assert case.next_step == "请于3个工作日内到校核验原件"
+    with pytest.raises(ValidationError) as excinfo:
+        case_set_next_step(case=case, text="长" * 301)
+    assert "next_step" in excinfo.value.message_dict

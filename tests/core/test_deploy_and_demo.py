@@ -1,0 +1,65 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+
+from portal.accounts.models import Role, User
+from portal.orgs.models import School
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_production_settings_pass_check_deploy_without_warnings():
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"}}
+    env.update(
+        DEBUG="False",
+        SECRET_KEY="x" * 20 + Fernet.generate_key().decode(),
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        PII_HASH_KEY="a-long-random-production-hash-key",
+        EXCHANGE_APP_SECRET="s1",
+        SMS_GATEWAY_KEY="s2",
+        IDP_APP_SECRET="s3",
+        ALLOWED_HOSTS="edu.example.gov.cn",
+        SANDBOX_ENABLED="False",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secrets():
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS"}}
+    env["DEBUG"] = "False"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_seed_demo_loads_a_district_and_demo_accounts_and_can_run_twice(capsys):
+    call_command("seed_demo", households=20, seed=1, force=True)
+    call_command("seed_demo", households=0, seed=1, force=True)
+    out = capsys.readouterr().out
+    assert School.objects.filter(district__code="330411").count() >= 6
+    assert {s.stage for s in School.objects.all()} == {"kindergarten", "primary", "junior"}
+    assert all(s.zone.exists() for s in School.objects.all())
+    assert User.objects.get(username="clerk").role == Role.CLERK
+    assert User.objects.get(username="clerk").check_password("Demo-clerk-2027")
+    assert "Demo-bureau-2027" in out and "13800000001" in out
+    # the demo parent can sign in: the synthetic population did not replace the demo family
+    from sandbox.models import Person
+
+    assert Person.objects.get(phone="13800000001").name == "王𠈌"

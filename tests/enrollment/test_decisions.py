@@ -1,0 +1,205 @@
+"""The eligibility table of issue 4: each tier, the 18 m² rule, the age cut-off, twins, single and
+divorced parents, guardians on different 户口簿, a migrant's points, a registry down, a child who is not
+the guardian's. Everything goes through the real path: submit → (on commit) verification task → signed
+HTTP look-ups to the sandbox registries → rules → recorded checks and decision."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from enrollment.models import Application, State
+from enrollment.services import DuplicateApplication, NotTheGuardian, application_submit
+from sandbox.models import SourceFault
+from tests.enrollment.conftest import ELSEWHERE, UNZONED, YEAR, ZONE_P1, ZONE_P2, new_id
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(fam, capture, **overrides):
+    kwargs = {
+        "guardian": fam.guardian,
+        "year": YEAR,
+        "stage": "primary",
+        "child_id_number": fam.child,
+        "other_guardian_id_number": fam.mother,
+        "single_parent": False,
+        "residence": "owned",
+        "consent": True,
+    }
+    kwargs.update(overrides)
+    with capture(execute=True):
+        application = application_submit(**kwargs)
+    application.refresh_from_db()
+    return application
+
+
+def checks(application):
+    return {c.name: c.result for c in application.checks.all()}
+
+
+def test_tier_a_house_and_hukou_in_one_zone_is_decided_at_once(family, django_capture_on_commit_callbacks):
+    app = submit(family.load(), django_capture_on_commit_callbacks)
+    assert app.state == State.QUALIFIED, checks(app)
+    assert app.category == "A"
+    assert app.zone_school.code == "P1" and app.case.school.code == "P1"
+    assert set(checks(app).values()) == {"pass"}
+    # each registry-based check points at the recorded look-up it rests on
+    residence = app.checks.get(name="residence")
+    assert residence.lookup.source == "property" and residence.lookup.case_id == app.case_id
+    assert app.tie_date.isoformat() == "2016-05-20"  # the later of move-in and registration
+
+
+def test_tier_b_hukou_in_zone_without_a_home(family, django_capture_on_commit_callbacks):
+    family.homes = []
+    app = submit(family.load(), django_capture_on_commit_callbacks, residence="none")
+    assert (app.state, app.category) == (State.QUALIFIED, "B"), checks(app)
+
+
+def test_tier_c_home_in_zone_hukou_elsewhere(family, django_capture_on_commit_callbacks):
+    family.community = UNZONED
+    family.homes = [{"community": ZONE_P2, "area": 120, "owners": "both", "registered": "2019-09-01"}]
+    app = submit(family.load(), django_capture_on_commit_callbacks)
+    assert (app.state, app.category, app.zone_school.code) == (State.QUALIFIED, "C", "P2"), checks(app)
+    assert app.tie_date.isoformat() == "2019-09-01"
+
+
+def test_tier_d_migrant_points(family, django_capture_on_commit_callbacks):
+    family.community = ELSEWHERE
+    family.homes = []
+    family.permit = {"community_code": ZONE_P1, "issued_date": "2024-02-15", "valid_until": "2028-02-14"}
+    family.lease = {"community_code": ZONE_P1, "start_date": "2024-02-01", "end_date": "2028-01-31"}
+    family.insurance_months = 36
+    app = submit(family.load(), django_capture_on_commit_callbacks, residence="rented")
+    assert (app.state, app.category) == (State.QUALIFIED, "D"), checks(app)
+    # permit 2024-02-15 → 2027-05-10: 38 full months; + 36 months of social insurance; cap 120
+    assert app.points == Decimal("74")
+    assert app.zone_school.code == "P1"
+
+
+@pytest.mark.parametrize(
+    "area, extra_members, second_home, expected",
+    [
+        (96.5, 0, False, State.QUALIFIED),  # 32 m² each: no proof needed
+        (50.0, 1, False, State.QUALIFIED),  # 12.5 m² each: the sole-residence proof is fetched and says sole
+        (50.0, 1, True, State.NEEDS_REVIEW),  # small and not the only home: fails
+    ],
+)
+def test_the_18_square_metre_rule(
+    family, django_capture_on_commit_callbacks, area, extra_members, second_home, expected
+):
+    family.homes = [{"community": ZONE_P1, "area": area, "owners": "both", "registered": "2016-04-28"}]
+    if second_home:
+        family.homes.append({"community": UNZONED, "area": 80, "owners": "both", "registered": "2018-01-01"})
+    family.extra_members = extra_members
+    app = submit(family.load(), django_capture_on_commit_callbacks)
+    assert app.state == expected, checks(app)
+    assert checks(app)["residence"] == ("pass" if expected == State.QUALIFIED else "fail")
+
+
+@pytest.mark.parametrize(
+    "born, expected", [("2021-08-31", State.QUALIFIED), ("2021-09-01", State.NEEDS_REVIEW)]
+)
+def test_age_cut_off_on_31_august(family, django_capture_on_commit_callbacks, born, expected):
+    family.children = [(new_id(born, male=True), "王小明", born)]
+    app = submit(family.load(), django_capture_on_commit_callbacks)
+    assert app.state == expected
+    assert checks(app)["age"] == ("pass" if expected == State.QUALIFIED else "fail")
+
+
+def test_twins_get_an_application_each(family, django_capture_on_commit_callbacks):
+    family.add_twin()
+    family.load()
+    first = submit(family, django_capture_on_commit_callbacks)
+    second = submit(family, django_capture_on_commit_callbacks, child_id_number=family.children[1][0])
+    assert first.state == second.state == State.QUALIFIED
+    assert first.case.reference_no != second.case.reference_no
+
+
+def test_single_parent_needs_no_other_guardian(family, django_capture_on_commit_callbacks):
+    family.marriage = None
+    family.birth_names_both = False
+    family.homes = [{"community": ZONE_P1, "area": 96.5, "owners": "father", "registered": "2016-04-28"}]
+    app = submit(
+        family.load(), django_capture_on_commit_callbacks, single_parent=True, other_guardian_id_number=None
+    )
+    assert app.state == State.QUALIFIED, checks(app)
+    assert "other_guardian" not in checks(app)
+
+
+@pytest.mark.parametrize("marriage", ["married", "divorced"])
+def test_guardians_on_different_booklets_fetch_birth_and_marriage_records(
+    family, django_capture_on_commit_callbacks, marriage
+):
+    family.mother_household = f"M-{family.mother[-6:]}"
+    family.marriage = marriage
+    with translation.override("en"):
+        app = submit(family.load(), django_capture_on_commit_callbacks)
+    assert app.state == State.QUALIFIED, checks(app)
+    assert checks(app)["family_records"] == "pass"
+    reason = app.checks.get(name="family_records").reason
+    assert any(
+        word in reason
+        for word in {"married": ("married", "已婚"), "divorced": ("divorced", "离异")}[marriage]
+    )
+
+
+def test_different_booklets_without_a_birth_record_naming_both_go_to_review(
+    family, django_capture_on_commit_callbacks
+):
+    family.mother_household = f"M-{family.mother[-6:]}"
+    family.birth_names_both = False
+    app = submit(family.load(), django_capture_on_commit_callbacks)
+    assert app.state == State.NEEDS_REVIEW
+    assert checks(app)["other_guardian"] == "fail" or checks(app)["family_records"] == "fail"
+
+
+def test_a_registry_down_waits_then_goes_to_review_never_passes(family, django_capture_on_commit_callbacks):
+    family.load()
+    SourceFault.objects.create(source="property", error_rate=1.0)
+    app = submit(family, django_capture_on_commit_callbacks)
+    assert app.state == State.NEEDS_REVIEW
+    assert checks(app)["residence"] == "unavailable"
+    assert app.category == ""
+    assert app.verify_attempts == 5
+    actions = list(app.case.events.values_list("action", flat=True))
+    assert actions.count("enrollment.waiting_registry") == 4
+
+
+def test_a_child_who_is_not_the_guardians_is_refused_at_submission(
+    make_family, django_capture_on_commit_callbacks
+):
+    ours, theirs = make_family().load(), make_family().load()
+    with pytest.raises(NotTheGuardian):
+        submit(
+            ours,
+            django_capture_on_commit_callbacks,
+            child_id_number=theirs.child,
+            other_guardian_id_number=theirs.mother,
+        )
+    assert not Application.objects.exists()
+
+
+def test_a_second_application_for_the_same_child_is_a_duplicate(family, django_capture_on_commit_callbacks):
+    first = submit(family.load(), django_capture_on_commit_callbacks)
+    with pytest.raises(DuplicateApplication) as info:
+        submit(family, django_capture_on_commit_callbacks)
+    assert info.value.reference_no == first.case.reference_no
+
+
+def test_the_preview_shows_the_decision_without_submitting(family):
+    from enrollment.services import application_preview
+
+    family.load()
+    evidence, assessment = application_preview(
+        guardian=family.guardian,
+        year=YEAR,
+        stage="primary",
+        child_id_number=family.child,
+        other_guardian_id_number=family.mother,
+        residence="owned",
+        consent=True,
+    )
+    assert assessment.all_passed and assessment.category == "A"
+    assert evidence.child.name == "王小𬌗"
+    assert not Application.objects.exists()
