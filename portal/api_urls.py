@@ -11,4 +11,7 @@ urlpatterns = [
     path("auth/token/", accounts_api.PasswordTokenView.as_view(), name="auth-token"),
     path("auth/me/", accounts_api.MeView.as_view(), name="auth-me"),
     path("enrollment/", include("enrollment.api_urls")),
+    path("admission/", include("admission.api_urls")),
+    path("archive/", include("archive.api_urls")),
+    path("payments/", include("payments.api_urls")),
 ]

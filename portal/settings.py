@@ -46,8 +46,11 @@ INSTALLED_APPS = [
     "portal.notify",
     # integrations
     "exchange",
+    "archive",
     # service apps
     "enrollment",
+    "admission",
+    "payments",
 ]
 
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)

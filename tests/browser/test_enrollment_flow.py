@@ -78,7 +78,7 @@ def test_parent_completes_the_wizard_to_a_qualified_application(world, portal_ur
     page.wait_for_url(re.compile(r"/preview/$"))
     preview = page.inner_text("#main")
     assert "王小𬌗" in preview and "实验小学" in preview
-    page.locator("#main form button[type=submit]").last.click()
+    page.locator("#main form:not(.step-list form) button.button--block").click()
 
     page.wait_for_url(re.compile(r"/enrollment/applications/JY-"))
     assert page.locator(".badge--qualified").first.is_visible()

@@ -1,0 +1,3 @@
+"""/admission/ pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/archive/ pages."""
+
+urlpatterns: list = []
