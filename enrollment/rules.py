@@ -317,6 +317,8 @@ def check_residence(ev: Evidence, rules: RuleSet) -> Outcome:
             return _unavailable(RESIDENCE, permit)
         if isinstance(leases, Missing):
             return _unavailable(RESIDENCE, leases)
+        if isinstance(ev.social_insurance, Missing):  # it counts towards the tier and the migrant points
+            return _unavailable(RESIDENCE, ev.social_insurance)
         if permit is None or permit.valid_until < ev.today:
             return Outcome(
                 RESIDENCE,

@@ -166,6 +166,21 @@ def test_a_registry_down_waits_then_goes_to_review_never_passes(family, django_c
     assert actions.count("enrollment.waiting_registry") == 4
 
 
+def test_social_insurance_down_never_gives_a_migrant_fewer_points(family, django_capture_on_commit_callbacks):
+    """The insurance months count towards the points: without them the case waits, never ranks low."""
+    family.community = ELSEWHERE
+    family.homes = []
+    family.permit = {"community_code": ZONE_P1, "issued_date": "2024-02-15", "valid_until": "2028-02-14"}
+    family.lease = {"community_code": ZONE_P1, "start_date": "2024-02-01", "end_date": "2028-01-31"}
+    family.insurance_months = 36
+    family.load()
+    SourceFault.objects.create(source="social_insurance", error_rate=1.0)
+    app = submit(family, django_capture_on_commit_callbacks, residence="rented")
+    assert app.state == State.NEEDS_REVIEW
+    assert checks(app)["residence"] == "unavailable"
+    assert (app.category, app.points) == ("", None)
+
+
 def test_a_child_who_is_not_the_guardians_is_refused_at_submission(
     make_family, django_capture_on_commit_callbacks
 ):
