@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from portal.accounts.models import Role
+from portal.cases.scoping import can_handle, is_applicant
 from portal.core import pii
 from portal.core.fields import EncryptedTextField
 from portal.orgs.models import Stage
@@ -189,6 +191,22 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def no_check_pending(self) -> bool:
         return not self.checks.filter(result__in=[CheckResult.PENDING, CheckResult.UNAVAILABLE]).exists()
 
+    # --- who may act (``permission=`` of the transitions; the services check ``has_transition_perm``) -----
+
+    @staticmethod
+    def reviewer_in_scope(instance: "Application", user) -> bool:
+        """A school clerk of the case's school or bureau staff of its district (or a superuser)."""
+        if user is None or not (
+            user.is_superuser or getattr(user, "role", None) in (Role.CLERK, Role.BUREAU)
+        ):
+            return False
+        return can_handle(user, instance.case)
+
+    @staticmethod
+    def the_applicant(instance: "Application", user) -> bool:
+        """The guardian who applied."""
+        return is_applicant(user, instance.case)
+
     # --- transitions: state and bookkeeping only ----------------------------------------------------------
 
     @transition(field=state, source=State.VERIFYING, target=State.QUALIFIED, conditions=[all_checks_passed])
@@ -200,7 +218,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def send_to_review(self):
         """A check failed, or a registry stayed unavailable: a clerk decides."""
 
-    @transition(field=state, source=[State.NEEDS_REVIEW, State.AWAITING_SUPPLEMENT], target=State.QUALIFIED)
+    @transition(
+        field=state,
+        source=[State.NEEDS_REVIEW, State.AWAITING_SUPPLEMENT],
+        target=State.QUALIFIED,
+        permission=reviewer_in_scope,
+    )
     def approve(self):
         """A reviewer approves; the place notice is issued."""
         self.supplement_due = None
@@ -209,16 +232,21 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[State.NEEDS_REVIEW, State.AWAITING_SUPPLEMENT, State.VERIFYING],
         target=State.REJECTED,
+        permission=reviewer_in_scope,
     )
     def reject(self):
         """A reviewer rejects with a reason."""
         self.supplement_due = None
 
-    @transition(field=state, source=State.NEEDS_REVIEW, target=State.AWAITING_SUPPLEMENT)
+    @transition(
+        field=state, source=State.NEEDS_REVIEW, target=State.AWAITING_SUPPLEMENT, permission=reviewer_in_scope
+    )
     def request_supplement(self):
         """容缺: the family is asked for a material; the case clock pauses until they supply it."""
 
-    @transition(field=state, source=State.AWAITING_SUPPLEMENT, target=State.NEEDS_REVIEW)
+    @transition(
+        field=state, source=State.AWAITING_SUPPLEMENT, target=State.NEEDS_REVIEW, permission=the_applicant
+    )
     def receive_supplement(self):
         """The family uploaded the material; the clock resumes and the reviewer looks again."""
         self.supplement_due = None
@@ -227,6 +255,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[State.VERIFYING, State.NEEDS_REVIEW, State.AWAITING_SUPPLEMENT, State.QUALIFIED],
         target=State.WITHDRAWN,
+        permission=the_applicant,
     )
     def withdraw(self):
         """The guardian withdraws before admission."""
