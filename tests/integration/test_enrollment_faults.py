@@ -307,6 +307,7 @@ def test_burst_survives_worker_crash_broker_restart_and_flaky_registries(fault_s
     # never a silent pass: a family whose records fail a rule is never qualified, however flaky the registries
     assert not wrong_pass, wrong_pass[:5]
     assert not wrong_tier, wrong_tier[:5]
+    assert not wrong_points, wrong_points[:5]
     # the faults really happened and really were survived
     assert figures["worker_processes_killed"] >= 2
     assert injected > 0 and figures["lookups_failed_before_retry"] > 0
