@@ -12,12 +12,11 @@ from django.views.decorators.http import require_POST
 
 from enrollment import services
 from enrollment.forms import ApproveForm, QueueFilterForm, RejectForm, SupplementRequestForm
-from enrollment.models import State
+from enrollment.models import Application, State
 from enrollment.selectors import application_for_user, review_queue
 from enrollment.views.common import check_rows, reviewer_required, timeline_rows
 from portal.cases import services as cases
 from portal.cases.models import Attachment
-from portal.cases.scoping import can_handle
 from portal.core.forms import add_service_errors
 
 PER_PAGE = 30
@@ -50,7 +49,7 @@ def queue(request):
 
 def _render_review(request, application, *, status=200, **bound):
     case = application.case
-    reviewable = application.state in REVIEWABLE and can_handle(request.user, case)
+    reviewable = application.state in REVIEWABLE and Application.reviewer_in_scope(application, request.user)
     forms = {name: None for _form, name in ACTIONS.values()}
     if reviewable:
         forms["approve_form"] = bound.get("approve_form") or ApproveForm(prefix="approve")
