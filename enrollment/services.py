@@ -524,6 +524,22 @@ def _refuse(application: Application, action: str):
     )
 
 
+def _run(app: Application, transition: str, *, action: str, by, note: str = "", data=None) -> None:
+    """Take ``transition`` on the locked application, save it and write the case event."""
+    before = app.state
+    getattr(app, transition)()
+    app.save()
+    cases.case_log_event(
+        case=app.case,
+        action=action,
+        by=by,
+        from_state=before,
+        to_state=app.state,
+        note=note,
+        data=data,
+    )
+
+
 def application_approve(*, application: Application, by: User, note: str = "") -> Application:
     with transaction.atomic():
         app = _locked(application)
@@ -532,17 +548,7 @@ def application_approve(*, application: Application, by: User, note: str = "") -
             _refuse(app, _("approved"))
         if app.case.clock_paused:
             cases.case_resume_clock(case=app.case, by=by, note=_("Approved."))
-        before = app.state
-        app.approve()
-        app.save()
-        cases.case_log_event(
-            case=app.case,
-            action=EnrollmentAction.APPROVED,
-            by=by,
-            from_state=before,
-            to_state=app.state,
-            note=note,
-        )
+        _run(app, "approve", action=EnrollmentAction.APPROVED, by=by, note=note)
         _tell_qualified(app)
     application.refresh_from_db()
     return app
@@ -557,17 +563,7 @@ def application_reject(*, application: Application, by: User, note: str) -> Appl
         _require_staff(by, app)
         if not can_proceed(app.reject):
             _refuse(app, _("rejected"))
-        before = app.state
-        app.reject()
-        app.save()
-        cases.case_log_event(
-            case=app.case,
-            action=EnrollmentAction.REJECTED,
-            by=by,
-            from_state=before,
-            to_state=app.state,
-            note=note,
-        )
+        _run(app, "reject", action=EnrollmentAction.REJECTED, by=by, note=note)
         cases.case_set_next_step(case=app.case, text=_("Rejected: %(reason)s") % {"reason": note[:250]})
         cases.case_transition(case=app.case, transition="reject", by=by, note=note)
     application.refresh_from_db()
@@ -588,20 +584,16 @@ def application_request_supplement(
         _require_staff(by, app)
         if not can_proceed(app.request_supplement):
             _refuse(app, _("sent back for a supplement"))
-        before = app.state
-        app.request_supplement()
         app.supplement_due = add_working_days(cases.local_today(), int(due_working_days))
-        app.save()
-        cases.case_pause_clock(case=app.case, by=by, reason=note)
-        cases.case_log_event(
-            case=app.case,
+        _run(
+            app,
+            "request_supplement",
             action=EnrollmentAction.SUPPLEMENT_REQUESTED,
             by=by,
-            from_state=before,
-            to_state=app.state,
             note=note,
             data={"due": app.supplement_due.isoformat()},
         )
+        cases.case_pause_clock(case=app.case, by=by, reason=note)
         cases.case_set_next_step(
             case=app.case,
             text=_("Upload: %(what)s (by %(due)s).")
@@ -622,17 +614,8 @@ def application_supplement_received(
         if not can_proceed(app.receive_supplement):
             _refuse(app, _("given a supplement"))
         cases.attachment_add(case=app.case, by=by, kind=kind or _("Supplement"), uploaded_file=uploaded_file)
-        before = app.state
-        app.receive_supplement()
-        app.save()
+        _run(app, "receive_supplement", action=EnrollmentAction.SUPPLEMENT_RECEIVED, by=by)
         cases.case_resume_clock(case=app.case, by=by, note=_("Material supplied."))
-        cases.case_log_event(
-            case=app.case,
-            action=EnrollmentAction.SUPPLEMENT_RECEIVED,
-            by=by,
-            from_state=before,
-            to_state=app.state,
-        )
         cases.case_set_next_step(case=app.case, text=_("A clerk reviews the material you supplied."))
     application.refresh_from_db()
     return app
@@ -645,17 +628,7 @@ def application_withdraw(*, application: Application, by: User, note: str = "") 
             raise PermissionDenied(_("Only the applicant can withdraw the application."))
         if not can_proceed(app.withdraw):
             _refuse(app, _("withdrawn"))
-        before = app.state
-        app.withdraw()
-        app.save()
-        cases.case_log_event(
-            case=app.case,
-            action=EnrollmentAction.WITHDRAWN,
-            by=by,
-            from_state=before,
-            to_state=app.state,
-            note=note,
-        )
+        _run(app, "withdraw", action=EnrollmentAction.WITHDRAWN, by=by, note=note)
         cases.case_set_next_step(case=app.case, text=_("Withdrawn."))
         cases.case_transition(case=app.case, transition="withdraw", by=by, note=note)
     application.refresh_from_db()

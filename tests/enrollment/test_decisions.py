@@ -64,13 +64,18 @@ def test_tier_c_home_in_zone_hukou_elsewhere(family, django_capture_on_commit_ca
     assert app.tie_date.isoformat() == "2019-09-01"
 
 
-def test_tier_d_migrant_points(family, django_capture_on_commit_callbacks):
+def migrant(family):
+    """户籍 in another province, renting in P1's zone: permit since 2024-02-15, 36 months of 社保."""
     family.community = ELSEWHERE
     family.homes = []
     family.permit = {"community_code": ZONE_P1, "issued_date": "2024-02-15", "valid_until": "2028-02-14"}
     family.lease = {"community_code": ZONE_P1, "start_date": "2024-02-01", "end_date": "2028-01-31"}
     family.insurance_months = 36
-    app = submit(family.load(), django_capture_on_commit_callbacks, residence="rented")
+    return family
+
+
+def test_tier_d_migrant_points(family, django_capture_on_commit_callbacks):
+    app = submit(migrant(family).load(), django_capture_on_commit_callbacks, residence="rented")
     assert (app.state, app.category) == (State.QUALIFIED, "D"), checks(app)
     # permit 2024-02-15 → 2027-05-10: 38 full months; + 36 months of social insurance; cap 120
     assert app.points == Decimal("74")
@@ -168,12 +173,7 @@ def test_a_registry_down_waits_then_goes_to_review_never_passes(family, django_c
 
 def test_social_insurance_down_never_gives_a_migrant_fewer_points(family, django_capture_on_commit_callbacks):
     """The insurance months count towards the points: without them the case waits, never ranks low."""
-    family.community = ELSEWHERE
-    family.homes = []
-    family.permit = {"community_code": ZONE_P1, "issued_date": "2024-02-15", "valid_until": "2028-02-14"}
-    family.lease = {"community_code": ZONE_P1, "start_date": "2024-02-01", "end_date": "2028-01-31"}
-    family.insurance_months = 36
-    family.load()
+    migrant(family).load()
     SourceFault.objects.create(source="social_insurance", error_rate=1.0)
     app = submit(family, django_capture_on_commit_callbacks, residence="rented")
     assert app.state == State.NEEDS_REVIEW
