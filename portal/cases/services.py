@@ -41,6 +41,7 @@ from portal.cases.models import (
     ReferenceCounter,
 )
 from portal.cases.scoping import can_handle, is_applicant
+from portal.cases.signals import case_closed
 from portal.catalog.models import DecisionMode, ServiceItem
 from portal.core.idcodes import normalize_id_number
 from portal.notify.services import message_send
@@ -264,7 +265,8 @@ def case_transition(*, case: Case, transition: str, by, note: str = "") -> Case:
 
     Refused with :class:`CaseActionNotAllowed` when the status does not allow it, ``PermissionDenied``
     when ``by`` may not trigger it (see docs/workflows/cases.md; ``by=None`` is the system). A final
-    status stamps ``closed_at`` and ends a running clock pause. The applicant gets a message."""
+    status stamps ``closed_at``, ends a running clock pause and sends :data:`portal.cases.signals.case_closed`
+    (the archive packages the case after commit). The applicant gets a message."""
     if transition not in CASE_TRANSITIONS:
         raise ValueError(f"unknown case transition {transition!r}; one of {sorted(CASE_TRANSITIONS)}")
     with transaction.atomic():
@@ -322,6 +324,8 @@ def case_transition(*, case: Case, transition: str, by, note: str = "") -> Case:
             % {"reference_no": locked.reference_no, "status": status},
             body=body,
         )
+        if locked.is_final:
+            case_closed.send(sender=Case, case=locked, status=locked.status)
     return _sync(case, locked)
 
 
