@@ -33,3 +33,4 @@ class EnrollmentAction(models.TextChoices):
 claim(PRIMARY_JUNIOR_ITEM, "enrollment")
 claim(KINDERGARTEN_ITEM, "enrollment")
 register_actions(EnrollmentAction)
+from enrollment import archive as _archive  # noqa: E402, F401 - registers the archive document provider

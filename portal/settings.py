@@ -283,3 +283,9 @@ if not DEBUG:
     X_FRAME_OPTIONS = "DENY"
 
 PORTAL_NAME = _("Education Services Portal")
+
+# --- electronic archive (单套制, archive app) ---------------------------------------------------------------
+ARCHIVE_ROOT = env("ARCHIVE_ROOT", default="")  # empty: MEDIA_ROOT/archive
+ARCHIVE_SIGNING_KEY_FILE = env("ARCHIVE_SIGNING_KEY_FILE", default=str(VAR_DIR / "archive-signing-key.pem"))
+ARCHIVE_TRUSTED_KEYS = env.list("ARCHIVE_TRUSTED_KEYS", default=[])  # fingerprints of retired signing keys
+CELERY_BEAT_SCHEDULE["archive-sweeper"] = {"task": "archive.sweep_unarchived", "schedule": 600.0}
