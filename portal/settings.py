@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -232,6 +233,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "rectification-overdue": {"task": "cases.flag_overdue_rectifications", "schedule": 3600.0},
     "enrollment-sweeper": {"task": "enrollment.requeue_stuck", "schedule": 300.0},
+    "payments-sweep": {"task": "payments.sweep", "schedule": 300.0},
+    "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=2, minute=30)},
+    "payments-bills": {"task": "payments.issue_monthly_bills", "schedule": crontab(day_of_month=1, hour=1)},
 }
 
 # --- external systems (sandbox stand-ins when SANDBOX_ENABLED) -------------------------------------------
@@ -289,3 +293,12 @@ ARCHIVE_ROOT = env("ARCHIVE_ROOT", default="")  # empty: MEDIA_ROOT/archive
 ARCHIVE_SIGNING_KEY_FILE = env("ARCHIVE_SIGNING_KEY_FILE", default=str(VAR_DIR / "archive-signing-key.pem"))
 ARCHIVE_TRUSTED_KEYS = env.list("ARCHIVE_TRUSTED_KEYS", default=[])  # fingerprints of retired signing keys
 CELERY_BEAT_SCHEDULE["archive-sweeper"] = {"task": "archive.sweep_unarchived", "schedule": 600.0}
+
+# --- payments: the unified public payment platform (统一公共支付平台) -----------------------------------
+# No production default for the secrets: unset, the portal cannot reach the platform and refuses every
+# notification (payments/platform.py, payments/notifications.py).
+PAYMENT_PLATFORM_URL = env("PAYMENT_PLATFORM_URL", default=f"{SANDBOX_BASE_URL}payments/api/")
+PAYMENT_APP_KEY = env("PAYMENT_APP_KEY", default="edu-portal")
+PAYMENT_APP_SECRET = env("PAYMENT_APP_SECRET", default="demo-payment-secret" if DEBUG else "")
+PAYMENT_NOTIFY_SECRET = env("PAYMENT_NOTIFY_SECRET", default="demo-payment-notify-secret" if DEBUG else "")
+PAYMENT_TIMEOUT = env.float("PAYMENT_TIMEOUT", default=5.0)

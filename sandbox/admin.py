@@ -113,3 +113,5 @@ class EnterpriseAdmin(admin.ModelAdmin):
 
 
 admin.site.register(m.SmsMessage)
+
+from sandbox.payments import admin as _payments_admin  # noqa: E402,F401 - the payment platform's screens

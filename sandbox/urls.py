@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from sandbox import exchange_views, views
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("sms/send/", views.sms_send, name="sms-send"),
     path("idp/person/", views.idp_person, name="idp-person"),
     path("exchange/<slug:source>/<slug:operation>/", exchange_views.exchange, name="exchange"),
+    path("payments/", include("sandbox.payments.urls")),
 ]

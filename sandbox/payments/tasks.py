@@ -1,0 +1,15 @@
+"""The platform stand-in's delivery task (registered with Celery when the sandbox's models load)."""
+
+from celery import shared_task
+
+MAX_RETRIES = 6
+
+
+@shared_task(name="sandbox.payments.deliver", bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def deliver(self, notification_id: int) -> str:
+    from sandbox.payments.delivery import send
+
+    result = send(notification_id)
+    if result == "retry" and self.request.retries < MAX_RETRIES:
+        raise self.retry(countdown=5 * 2**self.request.retries)
+    return result
