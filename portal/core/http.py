@@ -6,21 +6,53 @@ require. Tests replace the transport (``set_transport``) with ``httpx.WSGITransp
 through the real URL routing and views of the sandbox without a socket.
 """
 
+import contextlib
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import ssl
+import threading
 import time
+from functools import lru_cache
 
+import certifi
 import httpx
 
 _transport: httpx.BaseTransport | None = None
+_local = threading.local()
 
 
 def set_transport(transport: httpx.BaseTransport | None) -> None:
     """Route every outgoing request through ``transport`` (tests); None restores real sockets."""
     global _transport
     _transport = transport
+
+
+@lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """Loading the CA bundle costs ~35 ms of CPU: once per process, not once per request."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _pooled(*, base_url: str, timeout: float) -> httpx.Client:
+    """This thread's long-lived client for ``base_url`` (keep-alive connections, one TLS set-up).
+
+    Keyed by process id too, so a forked worker never shares its parent's sockets, and by the transport,
+    so ``set_transport`` takes effect at once."""
+    key = (os.getpid(), base_url, timeout, id(_transport))
+    clients = getattr(_local, "clients", None)
+    if clients is None:
+        clients = _local.clients = {}
+    pooled = clients.get(key)
+    if pooled is None or pooled.is_closed:
+        for stale in [k for k in clients if k[0] != key[0] or k[3] != key[3]]:
+            clients.pop(stale)  # another process's or transport's: dropped, not closed (not ours to close)
+        pooled = clients[key] = httpx.Client(
+            base_url=base_url, timeout=timeout, transport=_transport, verify=_ssl_context()
+        )
+    return pooled
 
 
 def signature(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
@@ -51,8 +83,10 @@ def verify_signature(
     return hmac.compare_digest(signature(secret, method, path, ts, nonce, body), sig)
 
 
-def client(*, base_url: str, timeout: float) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=timeout, transport=_transport)
+@contextlib.contextmanager
+def client(*, base_url: str, timeout: float):
+    """``with client(base_url=…, timeout=…) as http:`` — this thread's pooled client (not closed on exit)."""
+    yield _pooled(base_url=base_url, timeout=timeout)
 
 
 def signed_post_json(*, url: str, app_key: str, secret: str, payload: dict, timeout: float) -> httpx.Response:
@@ -65,5 +99,4 @@ def signed_post_json(*, url: str, app_key: str, secret: str, payload: dict, time
             app_key=app_key, secret=secret, method="POST", path=request.url.raw_path.decode(), body=body
         )
     )
-    with httpx.Client(timeout=timeout, transport=_transport) as c:
-        return c.send(request)
+    return _pooled(base_url="", timeout=timeout).send(request)
