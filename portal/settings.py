@@ -302,3 +302,7 @@ PAYMENT_APP_KEY = env("PAYMENT_APP_KEY", default="edu-portal")
 PAYMENT_APP_SECRET = env("PAYMENT_APP_SECRET", default="demo-payment-secret" if DEBUG else "")
 PAYMENT_NOTIFY_SECRET = env("PAYMENT_NOTIFY_SECRET", default="demo-payment-notify-secret" if DEBUG else "")
 PAYMENT_TIMEOUT = env.float("PAYMENT_TIMEOUT", default=5.0)
+
+# --- admission (录取, admission app) ----------------------------------------------------------------------
+ADMISSION_NOTICE_WORKING_DAYS = env.int("ADMISSION_NOTICE_WORKING_DAYS", default=5)  # 公示 length for new rounds
+CELERY_BEAT_SCHEDULE["admission-finalise"] = {"task": "admission.finalise_due", "schedule": 3600.0}

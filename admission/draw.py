@@ -1,0 +1,261 @@
+"""The allocation's database layer: build the pure algorithm's inputs from the applications, and write
+its result as placements that take seats from the locked ledgers.
+
+Reads use ``values_list`` (no model instances, nothing decrypted) and writes use ``bulk_create`` and
+set-based updates, so 100,000 applicants across 500 schools are read, drawn and written in seconds
+(bench/bench_admission.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import OuterRef, Subquery
+
+from admission import allocation as A
+from admission.models import AdmissionRound, AllocationRun, How, Placement, PlacementState, SeatLedger
+from enrollment.models import Application, EnrollmentRules, State
+from portal.cases.workdays import add_working_days
+from portal.orgs.models import School, SchoolCapacity
+
+LIVE = (PlacementState.ON_NOTICE, PlacementState.FINAL)
+
+
+@dataclass
+class DrawInputs:
+    schools: list[A.SchoolSeats]
+    applicants: list[A.Applicant]
+    application_ids: dict[str, int]  # reference number → application pk
+    school_ids: dict[str, int]  # school code → pk
+    school_names: dict[str, str]
+    free: dict[int, int]  # school pk → free seats at the draw
+    unplaced: frozenset[int] = field(default_factory=frozenset)
+
+    def document(self, *, seed: str, use_dates: bool, about: dict) -> dict:
+        return A.inputs_document(
+            seed=seed, schools=self.schools, applicants=self.applicants, use_dates=use_dates, about=about
+        )
+
+
+def round_schools(round_: AdmissionRound):
+    return School.objects.filter(district_id=round_.district_id, stage=round_.stage).order_by("code")
+
+
+def free_seats_unlocked(round_: AdmissionRound) -> dict[int, int]:
+    """Free seats per school without taking locks (dry runs, and the first pass of a real run)."""
+    schools = list(round_schools(round_).values_list("pk", flat=True))
+    free = dict(
+        SchoolCapacity.objects.filter(school_id__in=schools, year=round_.year).values_list(
+            "school_id", "seats"
+        )
+    )
+    for school_id, seats, taken in SeatLedger.objects.filter(
+        school_id__in=schools, year=round_.year
+    ).values_list("school_id", "seats", "taken"):
+        free[school_id] = max(0, free.get(school_id, seats) - taken)
+    return free
+
+
+def unplaced_ids(round_: AdmissionRound) -> frozenset[int]:
+    qualified = Application.objects.filter(
+        case__district_id=round_.district_id, year=round_.year, stage=round_.stage, state=State.QUALIFIED
+    ).values_list("pk", flat=True)
+    placed = Placement.objects.filter(
+        application__case__district_id=round_.district_id,
+        application__year=round_.year,
+        application__stage=round_.stage,
+        state__in=LIVE,
+    ).values_list("application_id", flat=True)
+    return frozenset(qualified) - frozenset(placed)
+
+
+def tier_ranks(round_: AdmissionRound) -> tuple[dict[str, int], set[str]]:
+    rules = EnrollmentRules.objects.filter(
+        district_id=round_.district_id, year=round_.year, stage=round_.stage
+    ).first()
+    if rules is None:
+        return {}, set()
+    tiers = list(rules.tiers.order_by("order").values_list("code", "ranked_by_points"))
+    return {code: i for i, (code, _p) in enumerate(tiers)}, {code for code, by_points in tiers if by_points}
+
+
+def load_inputs(round_: AdmissionRound, *, free: dict[int, int]) -> DrawInputs:
+    """The unplaced qualified applications of the round and the free seats, as the algorithm's inputs.
+
+    An applicant's location is their zone school's (enrollment records the zone, not the home); an
+    applicant who follows an older sibling admitted earlier (长幼随学) targets that sibling's school when
+    it is of this stage; siblings both in this draw form one group."""
+    schools = list(round_schools(round_).values_list("pk", "code", "name", "lat", "lng"))
+    by_id = {pk: (code, lat, lng) for pk, code, _n, lat, lng in schools}
+    ranks, by_points = tier_ranks(round_)
+    unknown_rank = len(ranks)
+    unplaced = unplaced_ids(round_)
+    rows = list(
+        Application.objects.filter(pk__in=unplaced)
+        .order_by()
+        .values_list(
+            "pk", "case__reference_no", "category", "points", "tie_date", "zone_school_id", "sibling_id"
+        )
+    )
+    in_draw = {pk for pk, *_rest in rows}
+
+    # older siblings outside this draw: the school they hold (admitted, or placed in this round)
+    outside = {sib for *_r, sib in rows if sib is not None and sib not in in_draw}
+    sibling_school: dict[int, int] = {}
+    if outside:
+        for pk, stage, school_id in Application.objects.filter(
+            pk__in=outside, state=State.ADMITTED, school__isnull=False
+        ).values_list("pk", "stage", "school_id"):
+            if stage == round_.stage:
+                sibling_school[pk] = school_id
+        for app_id, school_id in Placement.objects.filter(
+            application_id__in=outside, state__in=LIVE
+        ).values_list("application_id", "school_id"):
+            sibling_school[app_id] = school_id
+
+    # siblings in this draw: union-find into groups named by their smallest reference number
+    parent = {pk: pk for pk in in_draw}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for pk, *_r, sib in rows:
+        if sib in in_draw:
+            a, b = find(pk), find(sib)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    members = Counter(find(pk) for pk in in_draw)
+    ref_of = {pk: ref for pk, ref, *_r in rows}
+    group_name: dict[int, str] = {}
+    for pk in in_draw:
+        root = find(pk)
+        if members[root] > 1:
+            group_name[root] = min(group_name.get(root, ref_of[pk]), ref_of[pk])
+
+    applicants = []
+    for pk, ref, category, points, tie_date, zone_id, sib in rows:
+        zone = by_id.get(zone_id)
+        target = by_id.get(sibling_school.get(sib)) if sib is not None else None
+        origin = zone or target
+        root = find(pk)
+        applicants.append(
+            A.Applicant(
+                ref=ref,
+                tier_rank=ranks.get(category, unknown_rank),
+                points=points if category in by_points else None,
+                tie_date=tie_date.isoformat() if isinstance(tie_date, dt.date) else None,
+                zone=zone[0] if zone else None,
+                lat=origin[1] if origin else None,
+                lng=origin[2] if origin else None,
+                target=target[0] if target else None,
+                group=group_name.get(root),
+            )
+        )
+    return DrawInputs(
+        schools=[
+            A.SchoolSeats(code, max(0, free.get(pk, 0)), lat, lng)
+            for pk, code, _n, lat, lng in schools
+            if pk in free
+        ],
+        applicants=applicants,
+        application_ids={ref: pk for pk, ref, *_r in rows},
+        school_ids={code: pk for pk, code, *_r in schools},
+        school_names={code: name for _pk, code, name, *_r in schools},
+        free=dict(free),
+        unplaced=unplaced,
+    )
+
+
+def summarise(inputs: DrawInputs, result: A.Result, *, limit: int = 200) -> dict:
+    """What the bureau page shows for a run: counts, one row per school, and the redistributed and
+    waiting applicants (first ``limit`` of each)."""
+    per_school: dict[str, Counter] = defaultdict(Counter)
+    for a in result.assignments:
+        if a.school:
+            per_school[a.school][a.how] += 1
+    rows = []
+    for s in inputs.schools:
+        c = per_school.get(s.code, Counter())
+        rows.append(
+            {
+                "code": s.code,
+                "name": inputs.school_names.get(s.code, s.code),
+                "free_before": s.seats,
+                "zone": c[A.ZONE],
+                "redistributed": c[A.REDISTRIBUTED],
+                "free_after": result.remaining.get(s.code, 0),
+            }
+        )
+    moved = [a for a in result.assignments if a.how == A.REDISTRIBUTED]
+    waiting = [a for a in result.assignments if a.how == A.WAITING]
+    return {
+        "applicants": len(result.assignments),
+        "counts": result.counts,
+        "schools": rows,
+        "redistributed": [
+            {"ref": a.ref, "school": a.school, "distance_km": a.distance_km, "rank": a.rank}
+            for a in moved[:limit]
+        ],
+        "waiting": [{"ref": a.ref, "rank": a.rank} for a in waiting[:limit]],
+        "result_sha256": result.digest(),
+    }
+
+
+def write_placements(
+    *,
+    round_: AdmissionRound,
+    run: AllocationRun,
+    inputs: DrawInputs,
+    result: A.Result,
+    ledgers: dict[int, SeatLedger],
+    today: dt.date,
+) -> int:
+    """Write the result's placements and take their seats from the locked ``ledgers``; set each placed
+    application's ``school``. Returns the number of placements."""
+    by_school: dict[int, list[A.Assignment]] = defaultdict(list)
+    for a in result.assignments:
+        if a.school is not None:
+            by_school[inputs.school_ids[a.school]].append(a)
+    used: dict[int, set[int]] = defaultdict(set)
+    for school_id, seat_no in Placement.objects.filter(
+        school_id__in=list(by_school), year=round_.year, state__in=LIVE
+    ).values_list("school_id", "seat_no"):
+        used[school_id].add(seat_no)
+    days = round_.notice_working_days
+    notice_until = add_working_days(today, days) if days else today - dt.timedelta(days=1)
+    placements, changed = [], []
+    for school_id, assigned in by_school.items():
+        ledger = ledgers[school_id]
+        free_numbers = (no for no in range(1, ledger.seats + 1) if no not in used[school_id])
+        for a in assigned:
+            placements.append(
+                Placement(
+                    round=round_,
+                    run=run,
+                    application_id=inputs.application_ids[a.ref],
+                    school_id=school_id,
+                    year=round_.year,
+                    seat_no=next(free_numbers),
+                    how=How.ZONE if a.how == A.ZONE else How.REDISTRIBUTED,
+                    rank=a.rank,
+                    lottery=a.lottery,
+                    distance_km=a.distance_km,
+                    notice_from=today,
+                    notice_until=notice_until,
+                )
+            )
+        ledger.taken += len(assigned)  # the CHECK constraint refuses more than the seats
+        changed.append(ledger)
+    Placement.objects.bulk_create(placements, batch_size=5000)
+    SeatLedger.objects.bulk_update(changed, ["taken"], batch_size=1000)
+    Application.objects.filter(admission_placements__run=run).update(
+        school_id=Subquery(
+            Placement.objects.filter(application_id=OuterRef("pk"), run=run).values("school_id")[:1]
+        )
+    )
+    return len(placements)
