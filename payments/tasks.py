@@ -13,17 +13,17 @@ from portal.cases.services import local_today
 log = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="payments.register_order",
-    acks_late=True,
-    autoretry_for=(platform.PlatformUnavailable,),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    max_retries=8,
-)
-def register_order(order_id: int) -> str:
-    """Fetch the payment code (缴款码) of a new order from the platform."""
-    return services.order_register(order_id=order_id)
+@shared_task(name="payments.register_order", bind=True, acks_late=True, max_retries=8)
+def register_order(self, order_id: int) -> str:
+    """Fetch the payment code (缴款码) of a new order from the platform; while the platform cannot be
+    reached, try again 5 s, 10 s, 20 s … (at most 10 min) apart — and the sweep re-queues it after that.
+    Run eagerly (tests, debugging) it is tried once."""
+    try:
+        return services.order_register(order_id=order_id)
+    except platform.PlatformUnavailable as exc:
+        if self.request.is_eager:
+            return "waiting"
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
 
 
 @shared_task(name="payments.execute_refund", acks_late=True)
