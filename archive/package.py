@@ -30,7 +30,7 @@ from archive.registry import ArchiveRecord, provider_for
 from portal.cases.actions import label_for
 from portal.cases.models import CaseStatus
 from portal.core import pii
-from portal.core.pdf import PdfAttachment, font_stacks, render_pdf
+from portal.core.pdf import PdfAttachment, render_pdf
 
 BUREAU_TZ = ZoneInfo("Asia/Shanghai")
 DOCUMENT = "document.pdf"
@@ -38,6 +38,7 @@ MANIFEST = "manifest.xml"
 EMBEDDED = "case-data.json"
 DATA_FORMAT = "edu-portal/archive-case/1"
 PDF_VARIANT = "pdf/a-3b"
+STYLESHEET = "archive/document.css"  # parsed once per process, not once per document
 ATTACHMENT_DIR = "attachments"
 # what a package may contain, by content (the check sniffs magic bytes, not names)
 PART_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -293,7 +294,6 @@ def document_context(snapshot: CaseSnapshot, attachment_parts: list[mf.Part]) ->
             for s, p in zip(snapshot.attachments, attachment_parts, strict=True)
         ],
         "embedded_name": EMBEDDED,
-        "font_family": font_stacks()["sans"],
     }
 
 
@@ -307,6 +307,7 @@ def render_document(snapshot: CaseSnapshot, data: bytes, attachment_parts: list[
             snapshot.record.template_name,
             document_context(snapshot, attachment_parts),
             pdf_variant=PDF_VARIANT,
+            stylesheets=[STYLESHEET],
             attachments=[
                 PdfAttachment(
                     name=EMBEDDED,

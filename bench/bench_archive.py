@@ -268,7 +268,7 @@ def plain_render(_: int = 0) -> float:
     from django.template.loader import render_to_string
     from django.utils import translation
 
-    from archive.package import case_data, document_context
+    from archive.package import STYLESHEET, case_data, document_context
     from portal.core.pdf import BASE_CSS_TEMPLATE, font_stacks
 
     snapshot = stand_in_snapshot(1)
@@ -277,11 +277,13 @@ def plain_render(_: int = 0) -> float:
     context = document_context(snapshot, parts)
     with translation.override("zh-hans"):
         html = render_to_string(snapshot.record.template_name, context)
-    # the document's CSS as a straightforward template would have it: bold headings (a second face),
-    # ``overflow-wrap: anywhere`` everywhere, the HTML default stylesheet
-    html = html.replace("font-weight: normal;", "font-weight: bold;").replace(
+    # the document's CSS as a straightforward template would have it: inline in a <style> element (parsed
+    # with every document), bold headings (a second face), ``overflow-wrap: anywhere`` everywhere
+    css = render_to_string(STYLESHEET, font_stacks())
+    css = css.replace("font-weight: normal;", "font-weight: bold;").replace(
         "overflow-wrap: normal;", "overflow-wrap: anywhere;"
     )
+    html = html.replace("</head>", f"<style>{css}</style></head>")
     t = time.perf_counter()
     weasyprint.HTML(string=html).write_pdf(
         stylesheets=[weasyprint.CSS(string=BASE_CSS_TEMPLATE.format(**font_stacks()))],
