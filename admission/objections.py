@@ -118,7 +118,7 @@ def objection_decide(
     if revoke_placement and objection.placement_id is None:
         raise ValidationError({"revoke_placement": [_("The objection names no entry of the notice.")]})
     with transaction.atomic():
-        locked = Objection.objects.select_for_update().select_related("case").get(pk=objection.pk)
+        locked = Objection.objects.select_for_update(of=("self",)).select_related("case").get(pk=objection.pk)
         if locked.state != ObjectionState.OPEN:
             raise ActionNotAllowed(
                 _("Objection %(ref)s is already decided.") % {"ref": locked.case.reference_no}, code="state"

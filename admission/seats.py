@@ -22,7 +22,8 @@ class NoSeat(ValidationError):
 
 def ensure_ledgers(*, schools: Iterable[School], year: int) -> None:
     """Create the missing ledger rows of ``schools`` for ``year`` from their capacities (idempotent and
-    safe under concurrency: a row another writer created first is kept)."""
+    safe under concurrency: a row another writer created first is kept). Call it before the transaction
+    that locks the ledgers: concurrent inserts of the same rows inside long transactions can deadlock."""
     school_ids = [s.pk for s in schools]
     caps = dict(
         SchoolCapacity.objects.filter(school_id__in=school_ids, year=year).values_list("school_id", "seats")
@@ -31,7 +32,11 @@ def ensure_ledgers(*, schools: Iterable[School], year: int) -> None:
         SeatLedger.objects.filter(school_id__in=school_ids, year=year).values_list("school_id", flat=True)
     )
     SeatLedger.objects.bulk_create(
-        [SeatLedger(school_id=sid, year=year, seats=seats) for sid, seats in caps.items() if sid not in have],
+        [
+            SeatLedger(school_id=sid, year=year, seats=seats)
+            for sid, seats in sorted(caps.items())
+            if sid not in have
+        ],
         ignore_conflicts=True,
     )
 
@@ -43,7 +48,8 @@ def lock_ledgers(*, schools: Iterable[School], year: int) -> dict[int, SeatLedge
     ensure_ledgers(schools=schools, year=year)
     ledgers = {
         ledger.school_id: ledger
-        for ledger in SeatLedger.objects.select_for_update()
+        # NO KEY UPDATE: placements referencing the school (KEY SHARE) are not blocked; school rows unlocked
+        for ledger in SeatLedger.objects.select_for_update(no_key=True, of=("self",))
         .filter(school_id__in=[s.pk for s in schools], year=year)
         .select_related("school")
         .order_by("pk")

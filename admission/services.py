@@ -229,10 +229,10 @@ def _finish(run, summary, result, timings, started) -> None:
 
 def _write(run, round_, inputs, result, timings, started) -> None:
     today = cases.local_today()
+    seats.ensure_ledgers(schools=D.round_schools(round_), year=round_.year)
     with transaction.atomic():
-        AdmissionRound.objects.select_for_update().get(
-            pk=round_.pk
-        )  # one real allocation of a round at a time
+        # one real allocation of a round at a time
+        AdmissionRound.objects.select_for_update(no_key=True).get(pk=round_.pk)
         locked_run = AllocationRun.objects.select_for_update().get(pk=run.pk)
         if locked_run.status == RunStatus.DONE:
             return
@@ -285,6 +285,7 @@ def placement_add(*, application: Application, school, by, note: str = "") -> Pl
         raise ValidationError(errors)
     _require_bureau(by, school.district_id)
     round_ = round_for(district=school.district, year=application.year, stage=application.stage)
+    seats.ensure_ledgers(schools=[school], year=application.year)
     with transaction.atomic():
         ledger = seats.lock_ledgers(schools=[school], year=application.year).get(school.pk)
         if ledger is None:
@@ -294,7 +295,9 @@ def placement_add(*, application: Application, school, by, note: str = "") -> Pl
                 code="full",
             )
         app = (
-            Application.objects.select_for_update().select_related("case", "guardian").get(pk=application.pk)
+            Application.objects.select_for_update(of=("self",))
+            .select_related("case", "guardian")
+            .get(pk=application.pk)
         )
         if app.state != State.QUALIFIED:
             raise ActionNotAllowed(
@@ -357,7 +360,7 @@ def _revoke_locked(placement: Placement, ledger: SeatLedger, *, by, reason: str)
     placement.save()
     seats.give_back(ledger)
     app = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("case", "guardian")
         .get(pk=placement.application_id)
     )
@@ -388,7 +391,9 @@ def placement_revoke(*, placement: Placement, by, reason: str) -> Placement:
     _require_bureau(by, placement.school.district_id)
     with transaction.atomic():
         ledger = seats.lock_ledgers(schools=[placement.school], year=placement.year)[placement.school_id]
-        locked = Placement.objects.select_for_update().select_related("school").get(pk=placement.pk)
+        locked = (
+            Placement.objects.select_for_update(of=("self",)).select_related("school").get(pk=placement.pk)
+        )
         if locked.state != PlacementState.ON_NOTICE:
             raise ActionNotAllowed(
                 _("This placement is %(state)s; only one on public notice can be revoked.")
@@ -433,7 +438,9 @@ def placement_finalise(*, placement_id: int, today=None) -> str:
     with transaction.atomic():
         ledger = seats.lock_ledgers(schools=[head.school], year=head.year)[head.school_id]
         placement = (
-            Placement.objects.select_for_update().select_related("school", "round").get(pk=placement_id)
+            Placement.objects.select_for_update(of=("self",))
+            .select_related("school", "round")
+            .get(pk=placement_id)
         )
         if placement.state != PlacementState.ON_NOTICE:
             return "skipped"
@@ -444,7 +451,7 @@ def placement_finalise(*, placement_id: int, today=None) -> str:
         ).exists():
             return "held"
         app = (
-            Application.objects.select_for_update()
+            Application.objects.select_for_update(of=("self",))
             .select_related("case", "guardian")
             .get(pk=placement.application_id)
         )
