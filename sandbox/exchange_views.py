@@ -458,3 +458,52 @@ def enterprise_record(payload):
             "address": enterprise.address,
         }
     )
+
+
+# --- statistics (aggregate counts, no personal data: no authorisation needed; 学位预警) -----------------
+
+
+def _codes_and_range(payload: dict, low: str, high: str):
+    from datetime import date
+
+    codes = payload.get("community_codes")
+    valid = isinstance(codes, list) and 0 < len(codes) <= 5000 and all(isinstance(c, str) for c in codes)
+    if not valid:
+        raise BadRequest("community_codes: a list of 1 to 5000 community codes")
+    try:
+        start, end = date.fromisoformat(str(payload.get(low))), date.fromisoformat(str(payload.get(high)))
+    except ValueError:
+        raise BadRequest(f"{low} and {high} are dates YYYY-MM-DD") from None
+    if start > end:
+        raise BadRequest(f"{low} is after {high}")
+    return codes, start, end
+
+
+@interface(Source.HUKOU, "cohort-counts")
+def hukou_cohort_counts(payload):
+    """How many persons with 户籍 in each community were born in [born_from, born_until]."""
+    from django.db.models import Count
+
+    codes, start, end = _codes_and_range(payload, "born_from", "born_until")
+    rows = (
+        Person.objects.filter(community_code__in=codes, birth_date__gte=start, birth_date__lte=end)
+        .values_list("community_code")
+        .annotate(n=Count("pk"))
+    )
+    return ok({"counts": {code: n for code, n in rows}})
+
+
+@interface(Source.PROPERTY, "registration-counts")
+def property_registration_counts(payload):
+    """How many residential properties in each community were registered in [from, until]."""
+    from django.db.models import Count
+
+    codes, start, end = _codes_and_range(payload, "registered_from", "registered_until")
+    rows = (
+        Property.objects.filter(
+            community_code__in=codes, use="residential", registered_date__gte=start, registered_date__lte=end
+        )
+        .values_list("community_code")
+        .annotate(n=Count("pk"))
+    )
+    return ok({"counts": {code: n for code, n in rows}})
