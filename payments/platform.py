@@ -11,14 +11,16 @@ was lost is simply sent again. No call is made inside a database transaction.
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.dateparse import parse_datetime
 
 from portal.core import http
+
+logger = logging.getLogger(__name__)
 
 
 class PlatformError(Exception):
@@ -77,8 +79,9 @@ class PlatformOrder:
 
 def _call(operation: str, payload: dict) -> httpx.Response:
     secret = settings.PAYMENT_APP_SECRET
-    if not secret:
-        raise ImproperlyConfigured("PAYMENT_APP_SECRET is not set: the payment platform cannot be reached")
+    if not secret:  # a deployment without the secret: say so in the log, and to the user "try later"
+        logger.error("PAYMENT_APP_SECRET is not set: no request is sent to the payment platform")
+        raise PlatformUnavailable(f"{operation}: PAYMENT_APP_SECRET is not set")
     url = settings.PAYMENT_PLATFORM_URL.rstrip("/") + "/" + operation.strip("/") + "/"
     try:
         response = http.signed_post_json(

@@ -39,6 +39,7 @@ from portal.notify.services import message_send
 log = logging.getLogger(__name__)
 
 REGISTER_RETRY_AFTER = dt.timedelta(minutes=2)  # the sweeper re-queues registrations older than this
+MAX_REGISTER_ATTEMPTS = 30  # then staff look at ``last_platform_error`` (admin) instead of the sweeper
 
 
 class OrderActionNotAllowed(ValidationError):
@@ -621,4 +622,5 @@ def orders_awaiting_registration(now: dt.datetime | None = None):
         payment_code="",
         created_at__lte=cutoff,
         expires_at__gt=now or timezone.now(),
+        register_attempts__lt=MAX_REGISTER_ATTEMPTS,
     ).order_by("pk")

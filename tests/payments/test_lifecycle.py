@@ -158,3 +158,23 @@ def test_the_family_can_ask_the_platform_after_paying(issue, tester):
     assert services.order_refresh(order=order).outcome == NotificationOutcome.APPLIED
     order.refresh_from_db()
     assert order.state == OrderState.PAID and order.paid_via == "query"
+
+
+def test_a_bill_issued_while_the_platform_is_down_gets_its_code_from_the_sweep(issue, run_task):
+    PaymentFault.objects.create(error_rate=1.0)
+    order = issue()
+    assert order.payment_code == "" and order.register_attempts == 1 and "503" in order.last_platform_error
+    PaymentFault.objects.update(error_rate=0.0)
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - dt.timedelta(minutes=3))
+    assert run_task("payments.sweep")["registrations"] == 1
+    order.refresh_from_db()
+    assert order.payment_code and order.last_platform_error == ""
+
+
+def test_the_sweep_gives_up_re_registering_after_many_attempts(issue, run_task):
+    PaymentFault.objects.create(error_rate=1.0)
+    order = issue()
+    Order.objects.filter(pk=order.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=3), register_attempts=services.MAX_REGISTER_ATTEMPTS
+    )
+    assert run_task("payments.sweep")["registrations"] == 0

@@ -63,6 +63,15 @@ def test_pay_now_when_the_platform_is_down_says_so(issue, english):
     assert response.status_code == 200 and "cannot be reached" in response.content.decode()
 
 
+def test_without_the_platform_secret_pay_now_says_try_later(issue, english, settings):
+    order = issue()
+    Order.objects.filter(pk=order.pk).update(payment_code="", pay_url="", registered_at=None)
+    settings.PAYMENT_APP_SECRET = ""  # a deployment that forgot it: no request leaves, no 500 either
+    english.force_login(order.payer)
+    response = english.post(f"/payments/orders/{order.order_no}/pay/", follow=True)
+    assert response.status_code == 200 and "cannot be reached" in response.content.decode()
+
+
 def test_staff_cannot_pay_a_familys_bill(issue, client, bureau):
     order = issue()
     client.force_login(bureau)
