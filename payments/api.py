@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from enrollment.api import FirstRendererNegotiation
 from enrollment.serializers import DetailSerializer
 from payments import refunds, selectors, services
-from payments.models import Refund
+from payments.models import OrderState, Refund
 from payments.serializers import OrderSerializer, PayLinkSerializer, RefundRequestSerializer, RefundSerializer
 from portal.cases.scoping import is_applicant
 from portal.core.api import Conflict
@@ -83,7 +83,7 @@ class PayLinkView(APIView):
         order = _order(request.user, order_no)
         if not is_applicant(request.user, order.case):
             raise exceptions.PermissionDenied(_("Only the family can pay this bill."))
-        if order.state != "created" or order.past_due():
+        if order.state != OrderState.CREATED or order.past_due():
             raise Conflict(_("This bill can no longer be paid."))
         try:
             order = services.order_ensure_registered(order=order)

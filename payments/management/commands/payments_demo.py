@@ -12,7 +12,7 @@ from payments.services import order_issue
 from portal.accounts.models import Role, User
 from portal.cases.services import local_today
 from portal.core import pii
-from portal.orgs.models import District, School
+from portal.orgs.models import District, School, Stage
 
 # the demo parent of portal/core/demo/registry.json and his younger child
 PARENT = {"phone": "13800000001", "real_name": "王𠈌", "id_number": "330411198803120318"}
@@ -76,7 +76,9 @@ class Command(BaseCommand):
                 payer=parent,
                 subject_name=CHILD["name"],
                 subject_id_number=CHILD["id_number"],
-                school=School.objects.filter(district=found, stage="kindergarten").order_by("code").first(),
+                school=School.objects.filter(district=found, stage=Stage.KINDERGARTEN)
+                .order_by("code")
+                .first(),
                 period=period,
                 billing_key=key,
                 title=f"{today.year}年{today.month}月{care.name}",
