@@ -32,6 +32,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 FORMAT = "admission-draw/1"
 EARTH_RADIUS_KM = 6371.0088
@@ -39,8 +40,7 @@ ZONE, REDISTRIBUTED, WAITING = "zone", "redistributed", "waiting"
 _NO_DATE = "9999-12-31"  # sorts after every real ISO date
 
 
-@dataclass(frozen=True)
-class SchoolSeats:
+class SchoolSeats(NamedTuple):
     """A school and the seats it still offers in this draw."""
 
     code: str
@@ -49,8 +49,7 @@ class SchoolSeats:
     lng: float | None = None
 
 
-@dataclass(frozen=True)
-class Applicant:
+class Applicant(NamedTuple):
     ref: str  # the case reference number: the lottery key, unique
     tier_rank: int  # 0 = the first tier
     points: Decimal | None = None  # tiers ranked by points: more first
@@ -62,8 +61,7 @@ class Applicant:
     group: str | None = None  # applicants with the same group are placed together
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     ref: str
     school: str | None
     how: str  # zone | redistributed | waiting
@@ -78,12 +76,15 @@ class Result:
     assignments: list[Assignment]
     remaining: dict[str, int]
     counts: dict[str, int] = field(default_factory=dict)
+    _digest: str | None = field(default=None, repr=False, compare=False)
 
     def by_ref(self) -> dict[str, Assignment]:
         return {a.ref: a for a in self.assignments}
 
     def digest(self) -> str:
-        return result_digest(self.assignments)
+        if self._digest is None:
+            self._digest = result_digest(self.assignments)
+        return self._digest
 
 
 class InvalidInput(ValueError):

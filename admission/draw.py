@@ -1,18 +1,20 @@
 """The allocation's database layer: build the pure algorithm's inputs from the applications, and write
 its result as placements that take seats from the locked ledgers.
 
-Reads use ``values_list`` (no model instances, nothing decrypted) and writes use ``bulk_create`` and
-set-based updates, so 100,000 applicants across 500 schools are read, drawn and written in seconds
+Reads use ``values_list`` (no model instances, nothing decrypted) and writes use COPY and set-based
+updates, so 100,000 applicants across 500 schools are read, drawn and written in seconds
 (bench/bench_admission.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Subquery
+from django.db import connection
+from django.utils import timezone
 
 from admission import allocation as A
 from admission.models import AdmissionRound, AllocationRun, How, Placement, PlacementState, SeatLedger
@@ -206,6 +208,45 @@ def summarise(inputs: DrawInputs, result: A.Result, *, limit: int = 200) -> dict
     }
 
 
+PLACEMENT_COLUMNS = (
+    "round_id",
+    "run_id",
+    "application_id",
+    "school_id",
+    "year",
+    "seat_no",
+    "how",
+    "rank",
+    "lottery",
+    "distance_km",
+    "state",
+    "notice_from",
+    "notice_until",
+    "created_at",
+    "revoked_reason",
+)
+
+
+def _insert_placements(rows: list[tuple]) -> None:
+    """Insert placement rows without building model instances: COPY on PostgreSQL, one prepared
+    multi-row statement elsewhere. The table's constraints apply as to any insert."""
+    if not rows:
+        return
+    table = Placement._meta.db_table
+    columns = ", ".join(PLACEMENT_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO()
+            for row in rows:
+                buffer.write("\t".join("\\N" if v is None else str(v) for v in row))
+                buffer.write("\n")
+            buffer.seek(0)
+            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+        else:
+            marks = ", ".join(["%s"] * len(PLACEMENT_COLUMNS))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+
+
 def write_placements(
     *,
     round_: AdmissionRound,
@@ -228,34 +269,40 @@ def write_placements(
         used[school_id].add(seat_no)
     days = round_.notice_working_days
     notice_until = add_working_days(today, days) if days else today - dt.timedelta(days=1)
-    placements, changed = [], []
+    now = timezone.now()
+    rows, changed = [], []
     for school_id, assigned in by_school.items():
         ledger = ledgers[school_id]
         free_numbers = (no for no in range(1, ledger.seats + 1) if no not in used[school_id])
         for a in assigned:
-            placements.append(
-                Placement(
-                    round=round_,
-                    run=run,
-                    application_id=inputs.application_ids[a.ref],
-                    school_id=school_id,
-                    year=round_.year,
-                    seat_no=next(free_numbers),
-                    how=How.ZONE if a.how == A.ZONE else How.REDISTRIBUTED,
-                    rank=a.rank,
-                    lottery=a.lottery,
-                    distance_km=a.distance_km,
-                    notice_from=today,
-                    notice_until=notice_until,
+            rows.append(
+                (
+                    round_.pk,
+                    run.pk,
+                    inputs.application_ids[a.ref],
+                    school_id,
+                    round_.year,
+                    next(free_numbers),
+                    How.ZONE if a.how == A.ZONE else How.REDISTRIBUTED,
+                    a.rank,
+                    a.lottery,
+                    a.distance_km,
+                    PlacementState.ON_NOTICE,
+                    today,
+                    notice_until,
+                    now,
+                    "",
                 )
             )
         ledger.taken += len(assigned)  # the CHECK constraint refuses more than the seats
         changed.append(ledger)
-    Placement.objects.bulk_create(placements, batch_size=5000)
+    _insert_placements(rows)
     SeatLedger.objects.bulk_update(changed, ["taken"], batch_size=1000)
-    Application.objects.filter(admission_placements__run=run).update(
-        school_id=Subquery(
-            Placement.objects.filter(application_id=OuterRef("pk"), run=run).values("school_id")[:1]
+    app_table, placement_table = Application._meta.db_table, Placement._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {app_table} SET school_id = p.school_id FROM {placement_table} AS p "  # noqa: S608 - table names
+            f"WHERE p.application_id = {app_table}.id AND p.run_id = %s",
+            [run.pk],
         )
-    )
-    return len(placements)
+    return len(rows)

@@ -236,6 +236,7 @@ def _write(run, round_, inputs, result, timings, started) -> None:
         locked_run = AllocationRun.objects.select_for_update().get(pk=run.pk)
         if locked_run.status == RunStatus.DONE:
             return
+        mark = time.perf_counter()
         ledgers = seats.lock_ledgers(schools=D.round_schools(round_), year=round_.year)
         free = {school_id: ledger.free for school_id, ledger in ledgers.items()}
         unplaced = D.unplaced_ids(round_)
@@ -246,11 +247,16 @@ def _write(run, round_, inputs, result, timings, started) -> None:
                 inputs.schools, inputs.applicants, run.seed, use_dates=round_.use_ranking_dates
             )
             timings["redrawn_under_lock"] = True
+        timings["lock_and_check_s"] = round(time.perf_counter() - mark, 3)
+        mark = time.perf_counter()
         placed = D.write_placements(
             round_=round_, run=run, inputs=inputs, result=result, ledgers=ledgers, today=today
         )
+        timings["write_s"] = round(time.perf_counter() - mark, 3)
+        mark = time.perf_counter()
         _save_inputs(run, inputs, round_)
         summary = D.summarise(inputs, result)
+        timings["inputs_file_and_summary_s"] = round(time.perf_counter() - mark, 3)
         summary["placed"] = placed
         summary["notice_working_days"] = round_.notice_working_days
         _finish(run, summary, result, timings, started)

@@ -147,3 +147,12 @@ def test_applications_of_other_years_stages_or_states_are_not_placed(town):
     out = allocate("--seed", "x")
     assert "nothing to allocate" in out or "applicants 0" in out
     assert not Placement.objects.exists()
+
+
+def test_admission_demo_opens_the_rounds(town):
+    out = StringIO()
+    call_command("admission_demo", "--district", town["district"].code, stdout=out)
+    call_command("admission_demo", "--district", town["district"].code, stdout=out)  # idempotent
+    assert AdmissionRound.objects.filter(district=town["district"], year=2027).count() == 3
+    with pytest.raises(CommandError):
+        call_command("admission_demo", "--district", "000000", stdout=out)
