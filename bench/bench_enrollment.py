@@ -6,7 +6,8 @@
 Runs on PostgreSQL (a database of its own, ``portal_bench``, created and dropped here, on the server of
 ``DATABASE_URL`` or postgres://postgres@127.0.0.1:5432) and Redis (``CELERY_BROKER_URL`` or
 redis://127.0.0.1:6379/10; the cache on the next database number, under a key prefix of its own). If
-either is unreachable it says so and returns ``{"skipped": …}``. Everything runs in separate processes
+either is unreachable — or PostgreSQL has too few free connections for the run's servers and worker,
+leaving 10 for others — it says so and returns ``{"skipped": …}``. Everything runs in separate processes
 with the portal's production settings (DEBUG off) plus ``/bench/insert/`` (bench/enrollment_support):
 
 (a) Submit endpoint. One gunicorn (gthread) serves the portal, another the sandbox stand-ins, which the
@@ -38,7 +39,8 @@ Figures are printed and written to ``bench-results/enrollment.json``; ``python -
 them in ``results.json``. Settings (environment, prefix BENCH_ENROLLMENT): _N (10000), _DURATION (30 s),
 _WARMUP (5 s), _CLIENTS (16), _CLIENT (raw | httpx, see loadgen.py), _SUBMIT_FAMILIES (5000: families
 for part a, one per request), _LATENCY_MS (50), _WORKER_CONCURRENCY (4), _PORTAL_WORKERS /
-_PORTAL_THREADS (2 / 4), _SANDBOX_WORKERS / _SANDBOX_THREADS (2 / 16), _CREATE_PROCS / _CREATE_THREADS
+_PORTAL_THREADS (2 / 4), _SANDBOX_WORKERS / _SANDBOX_THREADS (2 / enough threads for every look-up the
+worker can have in flight), _CREATE_PROCS / _CREATE_THREADS
 (2 / 4), _CREATE_TIMEOUT (240 s), _VERIFY_TIMEOUT (300 s), _DB (portal_bench), _KEEP_DB (0), _PARTS (ab);
 and the portal's own ENROLLMENT_LOOKUP_WORKERS (6).
 """
@@ -48,6 +50,7 @@ import json
 import math
 import os
 import secrets
+import signal
 import subprocess
 import tempfile
 import time
@@ -64,6 +67,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
 SUBMIT_PATH = "/api/v1/enrollment/applications/"
 CEILING_PATH = "/bench/insert/"
 TARGET_SHARE, TARGET_P99_MS = 0.60, 250.0
+RESERVED_CONNECTIONS = 10  # PostgreSQL connections left free for whoever else uses the server
 
 
 def _env_int(name: str, default: int) -> int:
@@ -88,7 +92,7 @@ class Config:
     portal_workers: int = 2
     portal_threads: int = 4
     sandbox_workers: int = 2
-    sandbox_threads: int = 16
+    sandbox_threads: int = 0  # 0: enough for every look-up the worker can have in flight
     create_procs: int = 2
     create_threads: int = 4
     create_timeout: float = 240.0
@@ -134,6 +138,9 @@ class Config:
         broker = os.environ.get("CELERY_BROKER_URL", "")
         if broker.startswith("redis://"):
             cfg.broker_url = broker
+        if cfg.sandbox_threads <= 0:
+            in_flight = cfg.worker_concurrency * cfg.lookup_workers
+            cfg.sandbox_threads = max(cfg.portal_threads, math.ceil(in_flight / cfg.sandbox_workers))
         broker_parts = urlsplit(cfg.broker_url)
         broker_db = int(broker_parts.path.strip("/") or 0)
         cfg.cache_url = urlunsplit(
@@ -214,11 +221,12 @@ def connection_budget(cfg: Config) -> dict:
     portal = cfg.portal_workers * cfg.portal_threads
     sandbox = cfg.sandbox_workers * cfg.sandbox_threads
     worker = cfg.worker_concurrency * (1 + cfg.lookup_workers)
+    peak = max(portal + sandbox, sandbox + worker) + 2  # + this process and a helper
     return {
         "max_connections": int(max_connections),
         "in_use_before": in_use,
-        "bench_peak_a": portal + sandbox + 2,
-        "bench_peak_b": sandbox + worker + 2,
+        "bench_peak": peak,
+        "free_after_peak": int(max_connections) - in_use - peak,
     }
 
 
@@ -693,6 +701,19 @@ def machine_busy(since: tuple[int, int] | None = None):
 
 
 def run() -> dict:
+    """The benchmark; a SIGTERM ends it through its clean-up (servers stopped, database dropped)."""
+
+    def terminate(signum, frame):
+        raise SystemExit(f"enrollment: stopped by signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        return _run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run() -> dict:
     cfg = Config.from_env()
     reason = unreachable(cfg)
     if reason:
@@ -715,9 +736,17 @@ def run() -> dict:
         f"{cfg.sandbox_workers} x "
         f"{cfg.sandbox_threads}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; PostgreSQL "
         f"connections {budget['in_use_before']} in use of {budget['max_connections']}, this run holds up to "
-        f"{max(budget['bench_peak_a'], budget['bench_peak_b'])}",
+        f"{budget['bench_peak']}",
         flush=True,
     )
+    if budget["free_after_peak"] < RESERVED_CONNECTIONS:
+        reason = (
+            f"PostgreSQL has {budget['max_connections'] - budget['in_use_before']} free connections and this "
+            f"run needs up to {budget['bench_peak']} (+{RESERVED_CONNECTIONS} left for others): run it when "
+            "the server is quieter, or lower BENCH_ENROLLMENT_WORKER_CONCURRENCY / _SANDBOX_THREADS"
+        )
+        print(f"enrollment: skipped — {reason}", flush=True)
+        return {"skipped": reason, **result}
     started = time.perf_counter()
     services: list[stack.Service] = []
     with tempfile.TemporaryDirectory(prefix="bench-enrollment-") as tmp:
