@@ -1,3 +1,12 @@
 """/api/v1/admission/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from admission import api
+
+urlpatterns = [
+    path("rounds/", api.RoundListView.as_view(), name="admission-rounds"),
+    path("rounds/<int:pk>/runs/", api.RunStartView.as_view(), name="admission-run-start"),
+    path("runs/<int:pk>/", api.RunDetailView.as_view(), name="admission-run"),
+    path("notices/<str:code>/<int:year>/", api.NoticeView.as_view(), name="admission-notice"),
+]

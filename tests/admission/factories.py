@@ -5,7 +5,7 @@ import datetime as dt
 
 from enrollment.selectors import ensure_default_rules
 from portal.orgs.models import District, School, SchoolCapacity
-from tests.factories import ApplicationFactory, DistrictFactory, SchoolFactory
+from tests.factories import ApplicationFactory, DistrictFactory, SchoolFactory  # noqa: F401 - re-exported
 
 YEAR = 2027
 
