@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from payments import notifications
 from payments.catalogue import PaymentAction
-from payments.models import NotificationOutcome, Order, OrderState, PaymentNotification
+from payments.models import NotificationOutcome, Order, OrderState, PaymentNotification, Refund
 from portal.cases.models import CaseEvent
 from portal.core.http import sign_headers
 from portal.notify.models import Message
@@ -282,3 +282,37 @@ def test_two_workers_processing_the_same_notification_at_once_change_it_once(
     assert order.state == OrderState.PAID and order.platform_trade_no == "T-race"
     assert CaseEvent.objects.filter(case=order.case, action=PaymentAction.PAID).count() == 1
     assert Message.objects.filter(recipient=payer, subject__startswith="Payment received").count() == 1
+
+
+def test_the_platform_closing_an_unpaid_bill_before_its_due_time_closes_it_here(issue, tester):
+    order = issue()
+    closed = {
+        "notify_id": "N-closed-there",
+        "event": "trade.closed",
+        "out_trade_no": order.order_no,
+        "amount_fen": order.amount_fen,
+        "closed_reason": "merchant",
+    }
+    assert tester.notify(closed).status_code == 200
+    order.refresh_from_db()
+    assert order.state == OrderState.CLOSED
+    assert tester.notify({**closed, "notify_id": "N-closed-again"}).json()["code"] == "success"  # a repeat
+    assert outcomes() == [NotificationOutcome.APPLIED, NotificationOutcome.DUPLICATE]
+
+
+def test_refund_messages_must_name_a_refund_of_the_same_order(issue, tester):
+    first, second = issue(), issue()
+    tester.pay(first)
+    message = {
+        "notify_id": "N-refund",
+        "event": "refund.success",
+        "out_trade_no": second.order_no,
+        "refund_no": "TK-unknown",
+        "platform_refund_no": "R1",
+        "refund_fen": 100,
+    }
+    assert tester.notify(message).status_code == 404
+    Refund.objects.create(order=first, refund_no="TK-first-01", amount_fen=100, reason="x")
+    wrong_order = tester.notify({**message, "notify_id": "N-refund-2", "refund_no": "TK-first-01"})
+    assert wrong_order.status_code == 409
+    assert outcomes()[-2:] == [NotificationOutcome.UNKNOWN_ORDER, NotificationOutcome.OUT_OF_ORDER]
