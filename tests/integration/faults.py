@@ -459,12 +459,16 @@ def use_broker(url: str):
     """Point this process's Celery app at ``url`` for the block; tasks queued meanwhile go there.
 
     Celery reads ``CELERY_BROKER_URL`` from the environment before its configuration, and caches a
-    connection pool and a producer pool bound to the old URL: all three are switched, then restored."""
+    connection pool and a producer pool bound to the old URL: all three are switched, then restored.
+    The pools live in kombu's process-wide registry, keyed by connection: closing one without clearing
+    the registry would hand the same closed pool back for the old URL afterwards ("Acquire on closed
+    pool" in every later test of this process), so the registry is reset as a whole."""
+    from kombu import pools
+
     from portal.celery import app
 
     def reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        pools.reset()  # closes every pooled connection and producer, and forgets the pools
         app._pool = None
         app.amqp._producer_pool = None
 
