@@ -304,5 +304,6 @@ PAYMENT_NOTIFY_SECRET = env("PAYMENT_NOTIFY_SECRET", default="demo-payment-notif
 PAYMENT_TIMEOUT = env.float("PAYMENT_TIMEOUT", default=5.0)
 
 # --- admission (录取, admission app) ----------------------------------------------------------------------
-ADMISSION_NOTICE_WORKING_DAYS = env.int("ADMISSION_NOTICE_WORKING_DAYS", default=5)  # 公示 length for new rounds
+# 公示 (public notice) length for new rounds, in working days
+ADMISSION_NOTICE_WORKING_DAYS = env.int("ADMISSION_NOTICE_WORKING_DAYS", default=5)
 CELERY_BEAT_SCHEDULE["admission-finalise"] = {"task": "admission.finalise_due", "schedule": 3600.0}
