@@ -32,6 +32,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import NamedTuple
 
 FORMAT = "admission-draw/1"
@@ -139,8 +140,15 @@ def _units(applicants: Sequence[Applicant], seed: str, use_dates: bool) -> tuple
     lotteries = {a.ref: sha256(f"{seed}:{a.ref}".encode()).hexdigest() for a in applicants}
     groups: dict[str, list[tuple]] = {}
     units: list[tuple] = []
-    for a in applicants:
-        key = sort_key(a, lotteries[a.ref], use_dates=use_dates)
+    no_date = _NO_DATE
+    for a in applicants:  # the key is sort_key(), inlined: this loop runs once per applicant
+        key = (
+            a.tier_rank,
+            -a.points if a.points else 0,
+            (a.tie_date or no_date) if use_dates else no_date,
+            lotteries[a.ref],
+            a.ref,
+        )
         if a.group:
             groups.setdefault(a.group, []).append((key, a))
         else:
@@ -148,7 +156,7 @@ def _units(applicants: Sequence[Applicant], seed: str, use_dates: bool) -> tuple
     for members in groups.values():
         members.sort(key=lambda km: km[0])
         units.append((members[0][0], tuple(m for _k, m in members), members[0][1]))
-    units.sort(key=lambda u: u[0])
+    units.sort(key=itemgetter(0))
     return units, lotteries
 
 
@@ -245,6 +253,9 @@ def allocate(
 # --- the published inputs ---------------------------------------------------------------------------
 
 
+APPLICANT_COLUMNS = ("ref", "tier_rank", "points", "tie_date", "zone", "lat", "lng", "target", "group")
+
+
 def inputs_document(
     *,
     seed: str,
@@ -254,7 +265,8 @@ def inputs_document(
     about: dict,
 ) -> dict:
     """The draw's inputs as published (JSON): what :func:`load_inputs` reads back. No names, no ID
-    numbers: reference numbers, tiers, points, ranking dates, zone schools and coordinates."""
+    numbers: reference numbers, tiers, points (as decimal strings), ranking dates, zone schools and
+    coordinates. Applicants are rows in the order of ``applicant_columns``, sorted by reference."""
     return {
         "format": FORMAT,
         "about": about,
@@ -264,19 +276,10 @@ def inputs_document(
             {"code": s.code, "seats": s.seats, "lat": s.lat, "lng": s.lng}
             for s in sorted(schools, key=lambda s: s.code)
         ],
+        "applicant_columns": list(APPLICANT_COLUMNS),
         "applicants": [
-            {
-                "ref": a.ref,
-                "tier_rank": a.tier_rank,
-                "points": None if a.points is None else str(a.points),
-                "tie_date": a.tie_date,
-                "zone": a.zone,
-                "lat": a.lat,
-                "lng": a.lng,
-                "target": a.target,
-                "group": a.group,
-            }
-            for a in sorted(applicants, key=lambda a: a.ref)
+            [a.ref, a.tier_rank, None if a.points is None else str(a.points), *a[3:]]
+            for a in sorted(applicants, key=itemgetter(0))
         ],
     }
 
@@ -284,25 +287,20 @@ def inputs_document(
 def load_inputs(document: dict) -> tuple[str, list[SchoolSeats], list[Applicant], bool]:
     if document.get("format") != FORMAT:
         raise InvalidInput(f"not an {FORMAT} document")
+    if list(document.get("applicant_columns") or []) != list(APPLICANT_COLUMNS):
+        raise InvalidInput(f"applicant_columns must be {list(APPLICANT_COLUMNS)}")
     schools = [
         SchoolSeats(s["code"], int(s["seats"]), s.get("lat"), s.get("lng")) for s in document["schools"]
     ]
+    if any(len(a) != len(APPLICANT_COLUMNS) for a in document["applicants"]):
+        raise InvalidInput("every applicant row has one value per column")
     applicants = [
-        Applicant(
-            ref=a["ref"],
-            tier_rank=int(a["tier_rank"]),
-            points=None if a.get("points") is None else Decimal(a["points"]),
-            tie_date=a.get("tie_date"),
-            zone=a.get("zone"),
-            lat=a.get("lat"),
-            lng=a.get("lng"),
-            target=a.get("target"),
-            group=a.get("group"),
-        )
-        for a in document["applicants"]
+        Applicant(ref, int(rank), None if points is None else Decimal(points), *rest)
+        for ref, rank, points, *rest in document["applicants"]
     ]
     return str(document["seed"]), schools, applicants, bool(document.get("use_dates", True))
 
 
 def canonical_json(document: dict) -> bytes:
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON; :func:`inputs_document` builds its keys and lists in a fixed order."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from admission import allocation as A
+from admission import seats
 from admission.models import AdmissionRound, AllocationRun, How, Placement, PlacementState, SeatLedger
 from enrollment.models import Application, EnrollmentRules, State
 from portal.cases.workdays import add_working_days
@@ -53,24 +55,31 @@ def free_seats_unlocked(round_: AdmissionRound) -> dict[int, int]:
             "school_id", "seats"
         )
     )
-    for school_id, seats, taken in SeatLedger.objects.filter(
+    for school_id, capacity, taken in SeatLedger.objects.filter(
         school_id__in=schools, year=round_.year
     ).values_list("school_id", "seats", "taken"):
-        free[school_id] = max(0, free.get(school_id, seats) - taken)
+        free[school_id] = max(0, free.get(school_id, capacity) - taken)
     return free
 
 
-def unplaced_ids(round_: AdmissionRound) -> frozenset[int]:
-    qualified = Application.objects.filter(
+def _qualified(round_: AdmissionRound):
+    return Application.objects.filter(
         case__district_id=round_.district_id, year=round_.year, stage=round_.stage, state=State.QUALIFIED
-    ).values_list("pk", flat=True)
-    placed = Placement.objects.filter(
-        application__case__district_id=round_.district_id,
-        application__year=round_.year,
-        application__stage=round_.stage,
-        state__in=LIVE,
-    ).values_list("application_id", flat=True)
-    return frozenset(qualified) - frozenset(placed)
+    ).order_by()
+
+
+def _live_placed(round_: AdmissionRound):
+    return (
+        Placement.objects.filter(round=round_, state__in=LIVE)
+        .order_by()
+        .values_list("application_id", flat=True)
+    )
+
+
+def unplaced_ids(round_: AdmissionRound) -> frozenset[int]:
+    """The round's qualified applications without a live placement."""
+    placed = set(_live_placed(round_))
+    return frozenset(pk for pk in _qualified(round_).values_list("pk", flat=True) if pk not in placed)
 
 
 def tier_ranks(round_: AdmissionRound) -> tuple[dict[str, int], set[str]]:
@@ -93,14 +102,17 @@ def load_inputs(round_: AdmissionRound, *, free: dict[int, int]) -> DrawInputs:
     by_id = {pk: (code, lat, lng) for pk, code, _n, lat, lng in schools}
     ranks, by_points = tier_ranks(round_)
     unknown_rank = len(ranks)
-    unplaced = unplaced_ids(round_)
-    rows = list(
-        Application.objects.filter(pk__in=unplaced)
-        .order_by()
+    placed = set(_live_placed(round_).iterator(chunk_size=10000))
+    rows = [
+        row
+        for row in _qualified(round_)
         .values_list(
             "pk", "case__reference_no", "category", "points", "tie_date", "zone_school_id", "sibling_id"
         )
-    )
+        .iterator(chunk_size=10000)
+        if row[0] not in placed
+    ]
+    unplaced = frozenset(row[0] for row in rows)
     in_draw = {pk for pk, *_rest in rows}
 
     # older siblings outside this draw: the school they hold (admitted, or placed in this round)
@@ -255,9 +267,10 @@ def write_placements(
     result: A.Result,
     ledgers: dict[int, SeatLedger],
     today: dt.date,
+    timings: dict | None = None,
 ) -> int:
-    """Write the result's placements and take their seats from the locked ``ledgers``; set each placed
-    application's ``school``. Returns the number of placements."""
+    """Write the result's placements and take their seats from the locked ``ledgers``. Returns the number
+    of placements. (``application.school`` is set when the admission becomes final.)"""
     by_school: dict[int, list[A.Assignment]] = defaultdict(list)
     for a in result.assignments:
         if a.school is not None:
@@ -271,38 +284,41 @@ def write_placements(
     notice_until = add_working_days(today, days) if days else today - dt.timedelta(days=1)
     now = timezone.now()
     rows, changed = [], []
+    zone, redistributed, on_notice = How.ZONE, How.REDISTRIBUTED, PlacementState.ON_NOTICE
+    application_ids, year = inputs.application_ids, round_.year
     for school_id, assigned in by_school.items():
         ledger = ledgers[school_id]
-        free_numbers = (no for no in range(1, ledger.seats + 1) if no not in used[school_id])
-        for a in assigned:
-            rows.append(
-                (
-                    round_.pk,
-                    run.pk,
-                    inputs.application_ids[a.ref],
-                    school_id,
-                    round_.year,
-                    next(free_numbers),
-                    How.ZONE if a.how == A.ZONE else How.REDISTRIBUTED,
-                    a.rank,
-                    a.lottery,
-                    a.distance_km,
-                    PlacementState.ON_NOTICE,
-                    today,
-                    notice_until,
-                    now,
-                    "",
-                )
+        taken = used[school_id]
+        numbers = [no for no in range(1, ledger.seats + 1) if no not in taken]
+        if len(numbers) < len(
+            assigned
+        ):  # the draw never exceeds the free seats; never write a partial school
+            raise seats.NoSeat(f"school {school_id}: {len(assigned)} placements, {len(numbers)} free seats")
+        rows.extend(
+            (
+                round_.pk,
+                run.pk,
+                application_ids[a.ref],
+                school_id,
+                year,
+                seat_no,
+                zone if a.how == A.ZONE else redistributed,
+                a.rank,
+                a.lottery,
+                a.distance_km,
+                on_notice,
+                today,
+                notice_until,
+                now,
+                "",
             )
+            for a, seat_no in zip(assigned, numbers[: len(assigned)], strict=True)
+        )
         ledger.taken += len(assigned)  # the CHECK constraint refuses more than the seats
         changed.append(ledger)
+    timings = timings if timings is not None else {}
+    mark = time.perf_counter()
     _insert_placements(rows)
+    timings["insert_placements_s"] = round(time.perf_counter() - mark, 3)
     SeatLedger.objects.bulk_update(changed, ["taken"], batch_size=1000)
-    app_table, placement_table = Application._meta.db_table, Placement._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {app_table} SET school_id = p.school_id FROM {placement_table} AS p "  # noqa: S608 - table names
-            f"WHERE p.application_id = {app_table}.id AND p.run_id = %s",
-            [run.pk],
-        )
     return len(rows)

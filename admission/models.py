@@ -167,8 +167,22 @@ class Placement(ConcurrentTransitionMixin, models.Model):
     """A seat given to one application: on public notice first, then final (the application is admitted),
     or revoked (the seat goes back to the school)."""
 
-    round = models.ForeignKey(AdmissionRound, on_delete=models.PROTECT, related_name="placements")
-    run = models.ForeignKey(AllocationRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # No index of their own on these two: (round, state, school) below serves look-ups by round, and
+    # nothing looks placements up by run; a draw COPYs ~100,000 rows and every index costs (ADR 0008).
+    round = models.ForeignKey(
+        AdmissionRound,
+        on_delete=models.PROTECT,
+        related_name="placements",
+        db_index=False,
+    )
+    run = models.ForeignKey(
+        AllocationRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     application = models.ForeignKey(
         "enrollment.Application", on_delete=models.PROTECT, related_name="admission_placements"
     )

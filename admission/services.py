@@ -250,7 +250,13 @@ def _write(run, round_, inputs, result, timings, started) -> None:
         timings["lock_and_check_s"] = round(time.perf_counter() - mark, 3)
         mark = time.perf_counter()
         placed = D.write_placements(
-            round_=round_, run=run, inputs=inputs, result=result, ledgers=ledgers, today=today
+            round_=round_,
+            run=run,
+            inputs=inputs,
+            result=result,
+            ledgers=ledgers,
+            today=today,
+            timings=timings,
         )
         timings["write_s"] = round(time.perf_counter() - mark, 3)
         mark = time.perf_counter()
@@ -260,6 +266,9 @@ def _write(run, round_, inputs, result, timings, started) -> None:
         summary["placed"] = placed
         summary["notice_working_days"] = round_.notice_working_days
         _finish(run, summary, result, timings, started)
+        commit_started = time.perf_counter()
+    timings["commit_s"] = round(time.perf_counter() - commit_started, 3)  # deferred foreign-key checks
+    AllocationRun.objects.filter(pk=run.pk).update(summary={**summary, "timings": timings})
     if round_.notice_working_days == 0:
         transaction.on_commit(partial(_queue_finalise_round, round_.pk))
 
@@ -333,7 +342,6 @@ def placement_add(*, application: Application, school, by, note: str = "") -> Pl
             raise ActionNotAllowed(
                 _("Application %(ref)s already has a seat.") % {"ref": app.case.reference_no}
             ) from None
-        Application.objects.filter(pk=app.pk).update(school=school)
         cases.case_log_event(
             case=app.case,
             action=AdmissionAction.PLACED,
@@ -370,8 +378,6 @@ def _revoke_locked(placement: Placement, ledger: SeatLedger, *, by, reason: str)
         .select_related("case", "guardian")
         .get(pk=placement.application_id)
     )
-    if app.school_id == placement.school_id and app.state != State.ADMITTED:
-        Application.objects.filter(pk=app.pk).update(school=None)
     cases.case_log_event(
         case=app.case,
         action=AdmissionAction.PLACEMENT_REVOKED,

@@ -8,8 +8,8 @@ their capacities (~95,000 seats, so some applicants are redistributed and a few 
 qualified applications written with ``bulk_create`` (set-up, not timed). Timed:
 
 - ``db_s``: ``admission.services.allocation_execute`` of a real run — read the applications and seats,
-  rank, lottery and redistribution, then lock the ledgers, write 100,000 placements, update the ledgers
-  and every application's school, write the published inputs file — one transaction (target ≤ 10 s);
+  rank, lottery and redistribution, then lock the ledgers, write 100,000 placements, update the ledgers,
+  write the published inputs file — one transaction (target ≤ 10 s);
 - ``memory_s``: ``admission.allocation.allocate`` alone on the same inputs.
 
 ``BENCH_ADMISSION_APPLICANTS`` / ``BENCH_ADMISSION_SCHOOLS`` change the size.
