@@ -72,3 +72,30 @@ def test_the_openapi_schema_validates_without_warnings(tmp_path):
     out = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert "/api/v1/enrollment/applications/" in out.read_text(encoding="utf-8")
+
+
+def test_docker_compose_runs_the_whole_stack_with_every_production_secret():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "migrate", "web", "worker", "beat"} <= set(services)
+    assert "gunicorn" in services["web"]["command"]
+    for name in ("web", "worker", "beat", "migrate"):
+        environment = services[name]["environment"]
+        assert environment["DEBUG"] == "False"
+        for secret in (
+            "SECRET_KEY",
+            "FIELD_ENCRYPTION_KEYS",
+            "PII_HASH_KEY",
+            "EXCHANGE_APP_SECRET",
+            "SMS_GATEWAY_KEY",
+            "IDP_APP_SECRET",
+            "PAYMENT_APP_SECRET",
+            "PAYMENT_NOTIFY_SECRET",
+        ):
+            assert f"${{{secret}:?" in environment[secret], f"{name}: {secret} must be required"
+        # every process seals archive packages with the one key mounted as a secret
+        assert environment["ARCHIVE_SIGNING_KEY_FILE"] == "/run/secrets/archive_signing_key"
+        assert "archive_signing_key" in services[name]["secrets"]
+    assert "${ARCHIVE_SIGNING_KEY_PATH:?" in compose["secrets"]["archive_signing_key"]["file"]
