@@ -13,6 +13,7 @@ from enrollment.notice import read_notice_token
 from portal.notify.models import Message
 from tests.admission import factories as F
 from tests.factories import UserFactory
+from tests.i18n import zh
 
 TODAY = dt.date(2027, 5, 10)
 
@@ -73,7 +74,9 @@ def test_after_the_notice_period_the_admission_is_final(drawn, client):
     record = StudentRecord.objects.get(application=app)
     assert record.student_no == "G" + app.child_id_number
     assert (record.school_id, record.grade, record.stage) == (placement.school_id, 1, "primary")
-    message = Message.objects.filter(recipient=app.guardian, subject__contains="Admission notice").get()
+    message = Message.objects.filter(
+        recipient=app.guardian, subject__contains=zh("Admission notice: %(child)s, %(school)s")
+    ).get()
     assert record.masked_student_no in message.body and "/admission/admission-notice/" in message.body
     assert services.placement_finalise(placement_id=placement.pk, today=after) == "skipped"  # idempotent
 

@@ -16,6 +16,7 @@ from exchange.models import Lookup
 from portal.orgs.models import Community
 from tests.admission import factories as F
 from tests.factories import UserFactory, make_id_number
+from tests.i18n import zh, zh_format
 
 TODAY = dt.date(2027, 5, 10)
 
@@ -163,7 +164,11 @@ def test_early_warning_says_so_when_the_registry_is_down(town, tmp_path, bureau,
     SourceFault.objects.create(source="hukou", error_rate=1.0)
     client.force_login(bureau)
     response = client.get(reverse("admission:early_warning"))
-    assert response.status_code == 503 and "could not be fetched" in response.content.decode()
+    assert response.status_code == 503
+    assert (
+        zh("The registries' statistics could not be fetched now; try again later.")
+        in response.content.decode()
+    )
 
 
 def _xlsx(rows):
@@ -192,8 +197,11 @@ def test_zone_lists_are_imported_from_excel(town, bureau, client):
     assert Community.objects.get(code="C-NEW").lat == 30.01
 
     bad = _xlsx([["school_code", "community_code"], ["N01", "C-OLD"], ["XX9", "C-OLD"]])
-    with pytest.raises(excel.ZoneFileError, match="Row 3"):
+    with pytest.raises(excel.ZoneFileError) as refused:
         excel.import_zones(bad, district=town["district"])
+    assert str(refused.value) == zh_format(
+        "Row %(row)d: no school %(code)s in your district.", row=3, code="XX9"
+    )
     assert set(town["north"].zone.values_list("code", flat=True)) == {"C-NEW", "C-OLD"}  # nothing half-done
 
     client.force_login(bureau)

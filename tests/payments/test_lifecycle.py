@@ -16,6 +16,7 @@ from portal.cases.models import CaseEvent, CaseStatus
 from portal.notify.models import Message
 from sandbox.payments.models import PaymentFault, PlatformOrder, PlatformStatus
 from tests.factories import DistrictFactory, UserFactory
+from tests.i18n import zh
 from tests.payments.conftest import past
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,10 @@ def test_paying_on_the_pay_page_marks_the_bill_paid_once(issue, tester, payer):
     assert actions(order).count(PaymentAction.PAID) == 1
     order.case.refresh_from_db()
     assert order.case.status == CaseStatus.DONE  # the bill's own case is done when paid
-    assert Message.objects.filter(recipient=payer, subject__startswith="Payment received").count() == 1
+    assert (
+        Message.objects.filter(recipient=payer, subject__contains=zh("Payment received: %(title)s")).count()
+        == 1
+    )
 
 
 def test_a_failed_or_cancelled_attempt_leaves_the_bill_payable(issue, tester):
@@ -90,7 +94,9 @@ def test_the_sweep_expires_an_unpaid_bill_after_closing_it_at_the_platform(issue
     ]
     order.case.refresh_from_db()
     assert order.case.status == CaseStatus.WITHDRAWN
-    assert Message.objects.filter(recipient=payer, subject__startswith="Bill expired").count() == 1
+    assert (
+        Message.objects.filter(recipient=payer, subject__contains=zh("Bill expired: %(title)s")).count() == 1
+    )
     paid_page = tester.page(order, "pay")  # the family can no longer pay it at the platform
     assert "已关闭" in paid_page.content.decode()
     order.refresh_from_db()

@@ -18,6 +18,7 @@ from portal.cases.models import CaseEvent
 from portal.core.http import sign_headers
 from portal.notify.models import Message
 from sandbox.payments.models import PaymentFault, PlatformNotification
+from tests.i18n import zh
 from tests.payments.conftest import NOTIFY_PATH, past, postgresql_only
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,10 @@ def test_a_notification_delivered_ten_times_changes_the_order_once(issue, tester
     assert order.state == OrderState.PAID
     assert outcomes() == [NotificationOutcome.APPLIED] + [NotificationOutcome.DUPLICATE] * 9
     assert paid_events(order) == 1
-    assert Message.objects.filter(recipient=payer, subject__startswith="Payment received").count() == 1
+    assert (
+        Message.objects.filter(recipient=payer, subject__contains=zh("Payment received: %(title)s")).count()
+        == 1
+    )
     notification.refresh_from_db()
     assert notification.attempts == 10 and notification.delivered_at is not None
 
@@ -79,7 +83,7 @@ def test_paid_after_expired_is_refused_logged_and_reported(issue, tester, bureau
     order.refresh_from_db()
     assert order.state == OrderState.EXPIRED and order.paid_fen == 0  # the one state change stands
     log = PaymentNotification.objects.filter(outcome=NotificationOutcome.OUT_OF_ORDER)
-    assert log.count() == 2 and log.first().order == order and "expired" in log.first().detail.lower()
+    assert log.count() == 2 and log.first().order == order and zh("Expired") in log.first().detail
     events = list(CaseEvent.objects.filter(case=order.case).values_list("action", flat=True))
     assert events.count(PaymentAction.EXPIRED) == 1 and PaymentAction.PAID not in events
     assert events.count(PaymentAction.NOTIFICATION_REFUSED) == 2
@@ -157,7 +161,12 @@ def test_a_notification_with_the_wrong_amount_is_refused_and_reported(issue, tes
     assert order.state == OrderState.CREATED and order.paid_fen == 0
     row = PaymentNotification.objects.get()
     assert (row.outcome, row.order, row.amount_fen) == (NotificationOutcome.AMOUNT_MISMATCH, order, 14049)
-    assert Message.objects.filter(recipient=bureau, subject__contains="wrong amount").count() == 1
+    assert (
+        Message.objects.filter(
+            recipient=bureau, subject__contains=zh("Payment of the wrong amount reported for %(no)s")
+        ).count()
+        == 1
+    )
     tester.pay(order)  # the real payment, of the right amount, still goes through
     assert order.state == OrderState.PAID
 
@@ -198,7 +207,9 @@ def test_a_second_transaction_for_a_paid_order_is_refused(issue, tester, bureau)
     assert response.status_code == 409
     order.refresh_from_db()
     assert order.platform_trade_no != "T-another"
-    assert Message.objects.filter(recipient=bureau, subject__contains="Second payment").exists()
+    assert Message.objects.filter(
+        recipient=bureau, subject__contains=zh("Second payment reported for %(no)s")
+    ).exists()
 
 
 def test_without_a_notify_key_every_notification_is_refused(issue, tester, settings):
@@ -281,7 +292,10 @@ def test_two_workers_processing_the_same_notification_at_once_change_it_once(
     order.refresh_from_db()
     assert order.state == OrderState.PAID and order.platform_trade_no == "T-race"
     assert CaseEvent.objects.filter(case=order.case, action=PaymentAction.PAID).count() == 1
-    assert Message.objects.filter(recipient=payer, subject__startswith="Payment received").count() == 1
+    assert (
+        Message.objects.filter(recipient=payer, subject__contains=zh("Payment received: %(title)s")).count()
+        == 1
+    )
 
 
 def test_the_platform_closing_an_unpaid_bill_before_its_due_time_closes_it_here(issue, tester):

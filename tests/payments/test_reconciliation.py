@@ -15,6 +15,7 @@ from portal.cases.models import CaseEvent
 from portal.cases.services import local_today
 from portal.notify.models import Message
 from sandbox.payments.models import PaymentFault, PlatformOrder, PlatformStatus
+from tests.i18n import zh, zh_format
 from tests.payments.conftest import past
 
 pytestmark = pytest.mark.django_db
@@ -49,8 +50,13 @@ def test_reconciliation_repairs_an_order_whose_notification_was_dropped(issue, t
     assert (result.payments, result.payments_fen, result.repaired, result.mismatches) == (2, 28100, 1, 0)
     assert kinds(result) == [IssueKind.REPAIRED_PAYMENT]
     assert result.issues.get().order == dropped
-    assert Message.objects.filter(recipient=payer, subject__startswith="Payment received").count() == 2
-    assert not Message.objects.filter(recipient=bureau, subject__contains="reconciliation").exists()
+    assert (
+        Message.objects.filter(recipient=payer, subject__contains=zh("Payment received: %(title)s")).count()
+        == 2
+    )
+    assert not Message.objects.filter(
+        recipient=bureau, subject__contains=zh("Payment reconciliation %(day)s: %(n)d mismatch(es)")
+    ).exists()
 
     again = run()  # running the day again changes nothing and keeps the repair on record
     assert again.pk == result.pk and again.status == ReconciliationStatus.REPAIRED and again.repaired == 1
@@ -129,8 +135,12 @@ def test_mismatches_are_listed_traced_and_reported_to_bureau_staff(issue, tester
     assert expired.state == OrderState.EXPIRED  # never silently "repaired" into paid
     for order in (expired, phantom, wrong):
         assert CaseEvent.objects.filter(case=order.case, action=PaymentAction.MISMATCH).exists()
-    report = Message.objects.filter(recipient=bureau, subject__contains="reconciliation").get()
-    assert "4 mismatch" in report.subject
+    report = Message.objects.filter(
+        recipient=bureau, subject__contains=zh("Payment reconciliation %(day)s: %(n)d mismatch(es)")
+    ).get()
+    assert report.subject == zh_format(
+        "Payment reconciliation %(day)s: %(n)d mismatch(es)", day=result.statement_date, n=4
+    )
     for order_no in (expired.order_no, phantom.order_no, wrong.order_no, "JF-NOT-OURS"):
         assert order_no in report.body
 
