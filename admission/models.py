@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from portal.core import pii
@@ -96,7 +97,7 @@ class SeatLedger(models.Model):
 class RunStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("allocation run", "Done")
     FAILED = "failed", _("Failed")
 
 
@@ -105,7 +106,7 @@ class RunPhase(models.TextChoices):
     LOADING = "loading", _("Loading the applications")
     DRAWING = "drawing", _("Ranking, lottery and redistribution")
     WRITING = "writing", _("Writing the placements")
-    FINISHED = "finished", _("Finished")
+    FINISHED = "finished", pgettext_lazy("allocation run", "Finished")
 
 
 def draw_inputs_path(instance, filename):

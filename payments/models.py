@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from portal.accounts.models import Role
@@ -144,7 +145,7 @@ class OrderState(models.TextChoices):
     PARTLY_REFUNDED = "partly_refunded", _("Partly refunded")
     REFUNDED = "refunded", _("Refunded")
     EXPIRED = "expired", _("Expired")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("bill", "Closed")
 
 
 PAID_STATES = (OrderState.PAID, OrderState.PARTLY_REFUNDED, OrderState.REFUNDED)
