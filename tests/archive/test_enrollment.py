@@ -13,7 +13,6 @@ from archive.services import package_folder
 from enrollment.models import State
 from enrollment.services import (
     application_reject,
-    application_submit,
     application_withdraw,
 )
 from tests.archive.helpers import poppler
@@ -26,24 +25,7 @@ YEAR = enrollment_world.YEAR
 _enrollment_settings = enrollment_world._enrollment_settings
 world = enrollment_world.world
 family = enrollment_world.family
-
-
-def submit(fam, capture, **overrides):
-    kwargs = {
-        "guardian": fam.guardian,
-        "year": YEAR,
-        "stage": "primary",
-        "child_id_number": fam.child,
-        "other_guardian_id_number": fam.mother,
-        "single_parent": False,
-        "residence": "owned",
-        "consent": True,
-    }
-    kwargs.update(overrides)
-    with capture(execute=True):
-        application = application_submit(**kwargs)
-    application.refresh_from_db()
-    return application
+submit = enrollment_world.submit
 
 
 def test_a_withdrawn_enrollment_case_yields_a_package_that_passes_every_check(

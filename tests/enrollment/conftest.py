@@ -29,6 +29,27 @@ def new_id(birth: str, *, male: bool, area: str = "330411") -> str:
     return first17 + id_check_char(first17)
 
 
+def submit(fam, capture, **overrides):
+    """``fam``'s guardian applies for the child (both parents, owned home) with ``overrides``; the
+    verification queued after commit runs (``capture`` is django_capture_on_commit_callbacks)."""
+    from enrollment.services import application_submit
+
+    kwargs = {
+        "guardian": fam.guardian,
+        "year": YEAR,
+        "stage": "primary",
+        "child_id_number": fam.child,
+        "other_guardian_id_number": fam.mother,
+        "single_parent": False,
+        "residence": "owned",
+        "consent": True,
+    } | overrides
+    with capture(execute=True):
+        application = application_submit(**kwargs)
+    application.refresh_from_db()
+    return application
+
+
 @pytest.fixture(autouse=True)
 def _enrollment_settings(settings, monkeypatch):
     settings.ENROLLMENT_LOOKUP_WORKERS = 1  # the in-process sandbox shares the test's connection

@@ -9,29 +9,11 @@ import pytest
 from django.utils import translation
 
 from enrollment.models import Application, State
-from enrollment.services import DuplicateApplication, NotTheGuardian, application_submit
+from enrollment.services import DuplicateApplication, NotTheGuardian
 from sandbox.models import SourceFault
-from tests.enrollment.conftest import ELSEWHERE, UNZONED, YEAR, ZONE_P1, ZONE_P2, new_id
+from tests.enrollment.conftest import ELSEWHERE, UNZONED, YEAR, ZONE_P1, ZONE_P2, new_id, submit
 
 pytestmark = pytest.mark.django_db
-
-
-def submit(fam, capture, **overrides):
-    kwargs = {
-        "guardian": fam.guardian,
-        "year": YEAR,
-        "stage": "primary",
-        "child_id_number": fam.child,
-        "other_guardian_id_number": fam.mother,
-        "single_parent": False,
-        "residence": "owned",
-        "consent": True,
-    }
-    kwargs.update(overrides)
-    with capture(execute=True):
-        application = application_submit(**kwargs)
-    application.refresh_from_db()
-    return application
 
 
 def checks(application):

@@ -19,31 +19,13 @@ from enrollment.notice import (
     read_notice_token,
     render_notice_pdf,
 )
-from enrollment.services import application_submit, application_withdraw
+from enrollment.services import application_withdraw
 from portal.core import pdf
-from tests.enrollment.conftest import YEAR, new_id
+from tests.enrollment.conftest import new_id, submit
 
 pytestmark = pytest.mark.django_db
 
 RARE_NAMES = "王小𬌗 王𠈌 李䶮 阿依古丽·买买提"
-
-
-def submit(fam, capture, **overrides):
-    kwargs = {
-        "guardian": fam.guardian,
-        "year": YEAR,
-        "stage": "primary",
-        "child_id_number": fam.child,
-        "other_guardian_id_number": fam.mother,
-        "single_parent": False,
-        "residence": "owned",
-        "consent": True,
-    }
-    kwargs.update(overrides)
-    with capture(execute=True):
-        application = application_submit(**kwargs)
-    application.refresh_from_db()
-    return application
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from enrollment.models import Application, Draft, State
-from enrollment.services import application_submit
 from portal.accounts.models import User
 from portal.cases.models import Channel
 from portal.orgs.models import School
-from tests.enrollment.conftest import YEAR, ZONE_P2, new_id
+from tests.enrollment.conftest import YEAR, ZONE_P2, new_id, submit
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,23 +22,6 @@ pytestmark = pytest.mark.django_db
 def english(client, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
-
-
-def submit(fam, capture, **overrides):
-    kwargs = {
-        "guardian": fam.guardian,
-        "year": YEAR,
-        "stage": "primary",
-        "child_id_number": fam.child,
-        "other_guardian_id_number": fam.mother,
-        "residence": "owned",
-        "consent": True,
-    }
-    kwargs.update(overrides)
-    with capture(execute=True):
-        application = application_submit(**kwargs)
-    application.refresh_from_db()
-    return application
 
 
 def needs_review(fam, capture, *, community=None):
