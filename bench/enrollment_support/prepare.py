@@ -34,7 +34,6 @@ def main() -> None:
     from django.db import connection
     from rest_framework.authtoken.models import Token
 
-    from bench.enrollment_support.population import population
     from bench.enrollment_support.views import CREATE_TABLE_SQL
     from tests.integration import faults
 
@@ -46,7 +45,7 @@ def main() -> None:
     t = time.perf_counter()
     faults.build_world()
     total = args.submit_families + args.verify_families
-    data, families = population(total, seed=args.seed)
+    data, families = faults.population(total, seed=args.seed)
     counts = faults.load_population(data)
     timings["registries_s"] = time.perf_counter() - t
 
