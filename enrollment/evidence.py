@@ -1,23 +1,27 @@
 """Fetching the evidence an application rests on, from the registries through the exchange.
 
-Look-ups run in parallel (``ENROLLMENT_LOOKUP_WORKERS`` threads). Every one is recorded by
+Look-ups run in parallel (``ENROLLMENT_LOOKUP_WORKERS`` threads of a pool that lives as long as the
+thread that uses it, so its threads keep their database connections between applications, within
+``CONN_MAX_AGE``, instead of opening one per look-up). Every one is recorded by
 ``exchange.services.lookup`` with its purpose and the case. A registry that does not answer becomes
 ``rules.Missing`` — the check that needs it is "unavailable", never a pass.
 """
 
 import logging
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from django.conf import settings
-from django.db import connections
+from django.db import close_old_connections
 
 from enrollment import rules as R
 from enrollment.models import Application, Residence
 from exchange import sources as S
 from exchange.errors import ExchangeError, Mismatch, NotFound
-from exchange.services import lookup
+from exchange.services import authorisations_in_force, lookup
 
 log = logging.getLogger(__name__)
 PURPOSE = "入学资格核验 (enrollment eligibility check)"
@@ -29,7 +33,11 @@ OTHER_GUARDIAN_SOURCES = [S.HUKOU, S.PROPERTY, S.MARRIAGE]
 
 def _fetch(fn: Callable, *, case, empty, **params):
     """One recorded look-up: the result; ``empty`` when the registry has no record; Missing when it cannot
-    answer. Runs in a pool thread, so it closes that thread's database connection when done."""
+    answer. In a pool thread the thread's database connection is checked before and after, like a
+    request's: dropped when broken or older than ``CONN_MAX_AGE`` (at once when that is 0)."""
+    parallel = _parallel()
+    if parallel:
+        close_old_connections()
     try:
         return lookup(fn, purpose=PURPOSE, case=case, **params)
     except NotFound:
@@ -39,21 +47,37 @@ def _fetch(fn: Callable, *, case, empty, **params):
     except ExchangeError as exc:
         return R.Missing(fn.source, str(exc))
     finally:
-        if _parallel():
-            connections.close_all()
+        if parallel:
+            close_old_connections()
 
 
 def _parallel() -> bool:
     return getattr(settings, "ENROLLMENT_LOOKUP_WORKERS", 1) > 1
 
 
+_pools = threading.local()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The calling thread's look-up pool, made on first use in this process (a forked worker child makes
+    its own) and kept while the thread lives; a changed ``ENROLLMENT_LOOKUP_WORKERS`` gets a new one."""
+    size, pid = settings.ENROLLMENT_LOOKUP_WORKERS, os.getpid()
+    pool = getattr(_pools, "pool", None)
+    if pool is None or _pools.key != (pid, size):
+        if pool is not None and _pools.key[0] == pid:
+            pool.shutdown(wait=False)
+        pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="lookup")
+        _pools.pool, _pools.key = pool, (pid, size)
+    return pool
+
+
 def _run_all(calls: dict[str, tuple]) -> dict:
     """Run ``{key: (fn, kwargs)}`` look-ups, in parallel when configured."""
     if not _parallel():
         return {key: _fetch(fn, **kwargs) for key, (fn, kwargs) in calls.items()}
-    with ThreadPoolExecutor(max_workers=settings.ENROLLMENT_LOOKUP_WORKERS) as pool:
-        futures = {key: pool.submit(_fetch, fn, **kwargs) for key, (fn, kwargs) in calls.items()}
-        return {key: future.result() for key, future in futures.items()}
+    pool = _pool()
+    futures = {key: pool.submit(_fetch, fn, **kwargs) for key, (fn, kwargs) in calls.items()}
+    return {key: future.result() for key, future in futures.items()}
 
 
 def gather(application: Application, *, today: date, rules: R.RuleSet) -> R.Evidence:
@@ -89,6 +113,9 @@ def gather(application: Application, *, today: date, rules: R.RuleSet) -> R.Evid
             S.properties_by_owner,
             {"case": case, "empty": (), "id_number": other_id},
         )
+    in_force = authorisations_in_force(subject_ids=[child_id, guardian_id, other_id], case=case)
+    for fn, kwargs in calls.values():
+        kwargs["authorisation"] = in_force(kwargs[fn.subject_param], fn.source)
     got = _run_all(calls)
 
     properties = got["properties"]

@@ -378,24 +378,31 @@ def application_verify(*, application_id: int) -> str:
     return _record_assessment(application.pk, assessment, rested_on)
 
 
+def _write_checks(application: Application, assessment: R.Assessment, rested_on: dict[str, int]) -> None:
+    """One row per check with this round's result (the application row is locked): new checks inserted
+    and earlier rounds' results updated, each in one statement; checks no longer made are removed."""
+    now = timezone.now()
+    existing = {c.name: c for c in application.checks.all()}
+    stale = set(existing) - {o.name for o in assessment.outcomes}
+    if stale:
+        application.checks.filter(name__in=stale).delete()
+    new, changed = [], []
+    for outcome in assessment.outcomes:
+        check = existing.get(outcome.name) or Check(application=application, name=outcome.name)
+        check.result, check.reason = outcome.result, outcome.reason[:300]
+        check.lookup_id, check.updated_at = rested_on.get(outcome.source), now
+        (changed if check.pk else new).append(check)
+    Check.objects.bulk_create(new)
+    Check.objects.bulk_update(changed, ["result", "reason", "lookup_id", "updated_at"])
+
+
 def _record_assessment(application_id: int, assessment: R.Assessment, rested_on: dict[str, int]) -> str:
     with transaction.atomic():
         application = Application.objects.select_for_update().select_related("case").get(pk=application_id)
         if application.state != State.VERIFYING:
             return "skipped"
         case = application.case
-        names = [o.name for o in assessment.outcomes]
-        application.checks.exclude(name__in=names).delete()
-        for outcome in assessment.outcomes:
-            Check.objects.update_or_create(
-                application=application,
-                name=outcome.name,
-                defaults={
-                    "result": outcome.result,
-                    "reason": outcome.reason[:300],
-                    "lookup_id": rested_on.get(outcome.source),
-                },
-            )
+        _write_checks(application, assessment, rested_on)
         application.category = assessment.category
         application.points = assessment.points
         application.tie_date = assessment.tie_date
