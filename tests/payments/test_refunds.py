@@ -172,7 +172,7 @@ def test_two_refunds_at_the_same_moment_cannot_exceed_what_was_paid(
     for thread in threads:
         thread.join(timeout=30)
     assert Refund.objects.count() == 1
-    assert sorted(results, key=str)[-1] == RefundState.SUCCEEDED
+    assert len(results) == 2 and RefundState.SUCCEEDED in results
     assert any("¥40.50" in str(r) for r in results)  # the second saw the first's reservation
     order.refresh_from_db()
     assert (order.state, order.refunded_fen, order.refund_pending_fen) == (
