@@ -283,7 +283,7 @@ def _authorise_and_identify(*, guardian: User, child_id: str, other_id: str, pur
     """Record the consent (授权) before any look-up — the other guardian's is declared by the applicant —
     then find the child and check they are the guardian's. Returns the child (or None when the registry
     cannot answer now) and the district; raises NotTheGuardian or a field error."""
-    authorisation_grant(
+    for_child = authorisation_grant(
         guardian=guardian, subject_id_number=child_id, purpose=purpose, sources=evidence_mod.CHILD_SOURCES
     )
     authorisation_grant(
@@ -299,7 +299,9 @@ def _authorise_and_identify(*, guardian: User, child_id: str, other_id: str, pur
             purpose=purpose,
             sources=evidence_mod.OTHER_GUARDIAN_SOURCES,
         )
-    child, belongs = _child_and_guardianship(child_id, guardian.id_number, requester=requester)
+    child, belongs = _child_and_guardianship(
+        child_id, guardian.id_number, requester=requester, authorisation=for_child
+    )
     if belongs is False:
         raise NotTheGuardian(_("The household registry and birth records do not show this child as yours."))
     district = _district_for(child)
@@ -308,13 +310,21 @@ def _authorise_and_identify(*, guardian: User, child_id: str, other_id: str, pur
     return child, district
 
 
-def _child_and_guardianship(child_id: str, guardian_id: str, *, requester) -> tuple[object, bool | None]:
+def _child_and_guardianship(
+    child_id: str, guardian_id: str, *, requester, authorisation=None
+) -> tuple[object, bool | None]:
     """Who the child is, and whether the guardian is their parent by 户口簿 or birth record.
 
     ``None`` when the registries cannot answer now — then the automatic check decides later."""
     purpose = _("Check that the applicant is the child's guardian")
     try:
-        child = lookup(S.hukou_person, id_number=child_id, purpose=purpose, requester=requester)
+        child = lookup(
+            S.hukou_person,
+            id_number=child_id,
+            purpose=purpose,
+            requester=requester,
+            authorisation=authorisation,
+        )
     except NotFound:
         raise ValidationError(
             {"child_id_number": [_("No child with this ID number is in the household registry.")]}
@@ -322,7 +332,13 @@ def _child_and_guardianship(child_id: str, guardian_id: str, *, requester) -> tu
     except ExchangeError:
         return None, None
     try:
-        household = lookup(S.hukou_household, id_number=child_id, purpose=purpose, requester=requester)
+        household = lookup(
+            S.hukou_household,
+            id_number=child_id,
+            purpose=purpose,
+            requester=requester,
+            authorisation=authorisation,
+        )
     except NotFound:
         household = None
     except ExchangeError:
@@ -332,7 +348,13 @@ def _child_and_guardianship(child_id: str, guardian_id: str, *, requester) -> tu
         if member is not None and member.relation in ("head", "spouse"):
             return child, True
     try:
-        birth = lookup(S.birth_record, child_id=child_id, purpose=purpose, requester=requester)
+        birth = lookup(
+            S.birth_record,
+            child_id=child_id,
+            purpose=purpose,
+            requester=requester,
+            authorisation=authorisation,
+        )
     except NotFound:
         return child, False
     except ExchangeError:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,14 +122,20 @@ def compute_deadline(case: Case) -> dt.date:
 
 
 def _next_reference_no(*, service_code: str, year: int) -> str:
-    """``JY-<CODE>-<year>-<seq>``; the counter row is locked until the caller's transaction ends, so two
-    concurrent opens get consecutive numbers (PostgreSQL: row lock; SQLite: the IMMEDIATE write lock)."""
+    """``JY-<CODE>-<year>-<seq>``, gapless: one ``UPDATE … RETURNING`` takes the number and row-locks the
+    counter until the caller's transaction ends, so two concurrent opens get consecutive numbers and a
+    rolled-back open gives its number back (PostgreSQL: row lock; SQLite: the IMMEDIATE write lock)."""
     code = service_code.upper()
-    counter, _created = ReferenceCounter.objects.get_or_create(service_code=code, year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"JY-{code}-{year}-{counter.last:06d}"
+    table, last = ReferenceCounter._meta.db_table, connection.ops.quote_name("last")
+    sql = f"UPDATE {table} SET {last} = {last} + 1 WHERE service_code = %s AND year = %s RETURNING {last}"  # noqa: S608 - names from the model
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [code, year])
+            row = cursor.fetchone()
+        if row is not None:
+            return f"JY-{code}-{year}-{row[0]:06d}"
+        ReferenceCounter.objects.get_or_create(service_code=code, year=year)  # the year's first case
+    raise RuntimeError(f"no reference counter for {code} {year}")
 
 
 def _close_open_pause(case: Case, today: dt.date) -> tuple[int, ClockPause | None]:
