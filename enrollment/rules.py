@@ -279,6 +279,16 @@ def check_residence(ev: Evidence, rules: RuleSet) -> Outcome:
                 _("The property registry shows no home owned by the guardians."),
                 "property",
             )
+        if isinstance(ev.child_household, Missing):
+            # the 18 m² rule divides the area by the household: without the 户口簿 no home can pass it
+            return _unavailable(RESIDENCE, ev.child_household)
+        if ev.child_household is None:
+            return Outcome(
+                RESIDENCE,
+                CheckResult.FAIL,
+                _("The household registry has no 户口簿 for the child, so the area per person is unknown."),
+                "hukou",
+            )
         in_zone = zone_of(rules, home.community_code) is not None
         members = _household_size(ev)
         if needs_sole_residence_proof(ev, rules):

@@ -84,6 +84,37 @@ def test_the_18_square_metre_rule(
     assert checks(app)["residence"] == ("pass" if expected == State.QUALIFIED else "fail")
 
 
+def test_a_small_home_never_passes_while_the_household_registry_is_down(
+    family, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Found by the fault test: with the 户口簿 look-up unavailable the household counted as one person,
+    so 50 m² for three looked roomy and a family with a second home was qualified without the proof."""
+    import functools
+
+    from exchange import sources as S
+    from exchange.errors import Unavailable
+
+    family.homes = [
+        {"community": ZONE_P1, "area": 50.0, "owners": "both", "registered": "2016-04-28"},
+        {"community": UNZONED, "area": 80, "owners": "both", "registered": "2018-01-01"},
+    ]
+    family.extra_members = 1
+    family.load()
+    real = S.hukou_household
+
+    @functools.wraps(real)
+    def household_down(**params):
+        if params["id_number"] == family.child:
+            raise Unavailable("the 户口簿 service is down", source=real.source)
+        return real(**params)
+
+    household_down.source, household_down.subject_param = real.source, real.subject_param
+    monkeypatch.setattr(S, "hukou_household", household_down)
+    app = submit(family, django_capture_on_commit_callbacks)
+    assert app.state == State.NEEDS_REVIEW  # after the retries, never qualified
+    assert checks(app)["residence"] == "unavailable"
+
+
 @pytest.mark.parametrize(
     "born, expected", [("2021-08-31", State.QUALIFIED), ("2021-09-01", State.NEEDS_REVIEW)]
 )
