@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enrollment import selectors, services
-from enrollment.models import Check, State
+from enrollment.models import Application, Check, State
 from enrollment.serializers import (
     ActionSerializer,
     ApplicationSerializer,
@@ -66,16 +66,15 @@ class IsRealNameCitizen(BasePermission):
         return user.role == Role.CITIZEN and user.is_real_name_verified and bool(user.id_number)
 
 
-def _applications(user):
-    events = CaseEvent.objects.order_by("seq")
-    return (
-        selectors.applications_for_user(user)
-        .select_related("case", "sibling__case")
-        .prefetch_related(
-            Prefetch("checks", queryset=Check.objects.order_by("id")),
-            Prefetch("case__events", queryset=events),
-        )
+def _for_representation(queryset):
+    return queryset.select_related("case", "sibling__case", "zone_school", "school").prefetch_related(
+        Prefetch("checks", queryset=Check.objects.order_by("id")),
+        Prefetch("case__events", queryset=CaseEvent.objects.order_by("seq")),
     )
+
+
+def _applications(user):
+    return _for_representation(selectors.applications_for_user(user))
 
 
 def _reload(user, reference_no: str):
@@ -126,7 +125,9 @@ class ApplicationListView(generics.ListCreateAPIView):
             return Response({"reference_no": exc.reference_no}, status=status.HTTP_409_CONFLICT)
         except services.NotTheGuardian as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
-        body = ApplicationSerializer(_reload(request.user, application.case.reference_no)).data
+        # the guardian's own, just made: read by key, without the scope query, fresh (the verification
+        # may already have decided it)
+        body = ApplicationSerializer(_for_representation(Application.objects).get(pk=application.pk)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 

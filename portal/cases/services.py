@@ -168,7 +168,8 @@ def case_log_event(
     """Append one entry to the case's trace. ``action`` must be a registered action (see actions.py);
     ``seq`` is the next number for the case, taken under the case's row lock."""
     action_value = validate_action(action)
-    with transaction.atomic():
+    # no savepoint: a failure here fails the caller's whole action, which is what it should do
+    with transaction.atomic(savepoint=False):
         list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True))
         last = CaseEvent.objects.filter(case_id=case.pk).aggregate(last=Max("seq"))["last"] or 0
         return CaseEvent.objects.create(
@@ -469,8 +470,7 @@ def case_set_next_step(*, case: Case, text: str) -> Case:
     max_length = Case._meta.get_field("next_step").max_length
     if len(text) > max_length:
         raise ValidationError({"next_step": [_("Keep it under %(n)d characters.") % {"n": max_length}]})
-    with transaction.atomic():
-        Case.objects.filter(pk=case.pk).update(next_step=text)
+    Case.objects.filter(pk=case.pk).update(next_step=text)
     case.next_step = text
     return case
 
