@@ -317,14 +317,9 @@ def _child_and_guardianship(
 
     ``None`` when the registries cannot answer now — then the automatic check decides later."""
     purpose = _("Check that the applicant is the child's guardian")
+    ask = partial(lookup, purpose=purpose, requester=requester, authorisation=authorisation)
     try:
-        child = lookup(
-            S.hukou_person,
-            id_number=child_id,
-            purpose=purpose,
-            requester=requester,
-            authorisation=authorisation,
-        )
+        child = ask(S.hukou_person, id_number=child_id)
     except NotFound:
         raise ValidationError(
             {"child_id_number": [_("No child with this ID number is in the household registry.")]}
@@ -332,13 +327,7 @@ def _child_and_guardianship(
     except ExchangeError:
         return None, None
     try:
-        household = lookup(
-            S.hukou_household,
-            id_number=child_id,
-            purpose=purpose,
-            requester=requester,
-            authorisation=authorisation,
-        )
+        household = ask(S.hukou_household, id_number=child_id)
     except NotFound:
         household = None
     except ExchangeError:
@@ -348,13 +337,7 @@ def _child_and_guardianship(
         if member is not None and member.relation in ("head", "spouse"):
             return child, True
     try:
-        birth = lookup(
-            S.birth_record,
-            child_id=child_id,
-            purpose=purpose,
-            requester=requester,
-            authorisation=authorisation,
-        )
+        birth = ask(S.birth_record, child_id=child_id)
     except NotFound:
         return child, False
     except ExchangeError:
