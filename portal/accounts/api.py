@@ -1,6 +1,7 @@
 """Sign-in endpoints of contracts/api-enrollment.md: /api/v1/auth/otp/, otp/verify/, token/."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -46,7 +47,7 @@ class OtpRequestView(APIView):
         data = PhoneSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.otp_request(phone=data.validated_data["phone"])
-        return Response({"detail": "The code has been sent."}, status=status.HTTP_202_ACCEPTED)
+        return Response({"detail": _("The code has been sent.")}, status=status.HTTP_202_ACCEPTED)
 
 
 class OtpVerifyView(APIView):
@@ -63,7 +64,7 @@ class OtpVerifyView(APIView):
             user = services.sign_in_with_code(request=request._request, **data.validated_data)
         except identity.IdentityUnavailable:
             return Response(
-                {"detail": "Real-name verification is unavailable right now; please try again shortly."},
+                {"detail": _("Real-name verification is unavailable right now; please try again shortly.")},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
         return Response({"token": _issue_token(user)})

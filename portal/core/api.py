@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -33,7 +34,7 @@ def exception_handler(exc, context):
     if response is None:
         log.exception("unhandled API error in %s", context.get("view").__class__.__name__)
         return Response(
-            {"detail": "An internal error occurred; it has been logged. Please try again later."},
+            {"detail": _("An internal error occurred; it has been logged. Please try again later.")},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     return response
