@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -267,7 +266,6 @@ def write_placements(
     result: A.Result,
     ledgers: dict[int, SeatLedger],
     today: dt.date,
-    timings: dict | None = None,
 ) -> int:
     """Write the result's placements and take their seats from the locked ``ledgers``. Returns the number
     of placements. (``application.school`` is set when the admission becomes final.)"""
@@ -290,9 +288,8 @@ def write_placements(
         ledger = ledgers[school_id]
         taken = used[school_id]
         numbers = [no for no in range(1, ledger.seats + 1) if no not in taken]
-        if len(numbers) < len(
-            assigned
-        ):  # the draw never exceeds the free seats; never write a partial school
+        # the draw never exceeds the free seats; should it, nothing is written (the caller's transaction)
+        if len(numbers) < len(assigned):
             raise seats.NoSeat(f"school {school_id}: {len(assigned)} placements, {len(numbers)} free seats")
         rows.extend(
             (
@@ -316,9 +313,6 @@ def write_placements(
         )
         ledger.taken += len(assigned)  # the CHECK constraint refuses more than the seats
         changed.append(ledger)
-    timings = timings if timings is not None else {}
-    mark = time.perf_counter()
     _insert_placements(rows)
-    timings["insert_placements_s"] = round(time.perf_counter() - mark, 3)
     SeatLedger.objects.bulk_update(changed, ["taken"], batch_size=1000)
     return len(rows)

@@ -256,7 +256,6 @@ def _write(run, round_, inputs, result, timings, started) -> None:
             result=result,
             ledgers=ledgers,
             today=today,
-            timings=timings,
         )
         timings["write_s"] = round(time.perf_counter() - mark, 3)
         mark = time.perf_counter()
@@ -266,9 +265,6 @@ def _write(run, round_, inputs, result, timings, started) -> None:
         summary["placed"] = placed
         summary["notice_working_days"] = round_.notice_working_days
         _finish(run, summary, result, timings, started)
-        commit_started = time.perf_counter()
-    timings["commit_s"] = round(time.perf_counter() - commit_started, 3)  # deferred foreign-key checks
-    AllocationRun.objects.filter(pk=run.pk).update(summary={**summary, "timings": timings})
     if round_.notice_working_days == 0:
         transaction.on_commit(partial(_queue_finalise_round, round_.pk))
 

@@ -1,6 +1,7 @@
 """The allocation's database layer and ``manage.py allocate``: tier order, tie-breaks, the published
 lottery, redistribution, siblings, dry run, reproducibility, and recomputation with plain Python."""
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -161,3 +162,43 @@ def test_admission_demo_opens_the_rounds(town):
     assert AdmissionRound.objects.filter(district=town["district"], year=2027).count() == 3
     with pytest.raises(CommandError):
         call_command("admission_demo", "--district", "000000", stdout=out)
+
+
+def test_placements_beyond_the_free_seats_are_refused_and_nothing_is_written(town):
+    """``write_placements`` checks the seat numbers itself: a result that overfills a school (it cannot
+    come from the draw, which counts the locked free seats) raises NoSeat before any row is written."""
+    from django.db import transaction
+
+    from admission import draw as D
+    from admission import seats
+
+    d, north = town["district"], town["north"]
+    F.qualified(d, north), F.qualified(d, north)
+    allocate("--seed", "s1")  # NORTH's two seats are taken
+    late = F.qualified(d, north)
+    round_, run = AdmissionRound.objects.get(), AllocationRun.objects.get(dry_run=False)
+    inputs = D.DrawInputs(
+        schools=[],
+        applicants=[],
+        application_ids={late.case.reference_no: late.pk},
+        school_ids={"N01": north.pk},
+        school_names={},
+        free={},
+    )
+    result = A.Result(
+        seed="s1",
+        assignments=[A.Assignment(late.case.reference_no, "N01", A.ZONE, 1, "f" * 64)],
+        remaining={},
+    )
+    with pytest.raises(seats.NoSeat, match="1 placements, 0 free seats"), transaction.atomic():
+        ledgers = seats.lock_ledgers(schools=[north], year=2027)
+        D.write_placements(
+            round_=round_,
+            run=run,
+            inputs=inputs,
+            result=result,
+            ledgers=ledgers,
+            today=dt.date(2027, 6, 1),
+        )
+    assert Placement.objects.filter(school=north).count() == 2
+    assert SeatLedger.objects.get(school=north).taken == 2
