@@ -127,15 +127,15 @@ def _next_reference_no(*, service_code: str, year: int) -> str:
     rolled-back open gives its number back (PostgreSQL: row lock; SQLite: the IMMEDIATE write lock)."""
     code = service_code.upper()
     table, last = ReferenceCounter._meta.db_table, connection.ops.quote_name("last")
-    sql = f"UPDATE {table} SET {last} = {last} + 1 WHERE service_code = %s AND year = %s RETURNING {last}"  # noqa: S608 - names from the model
-    for _attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [code, year])
+    take = f"UPDATE {table} SET {last} = {last} + 1 WHERE service_code = %s AND year = %s RETURNING {last}"  # noqa: S608 - names from the model
+    with connection.cursor() as cursor:
+        cursor.execute(take, [code, year])
+        row = cursor.fetchone()
+        if row is None:  # the first case of this service and year
+            ReferenceCounter.objects.get_or_create(service_code=code, year=year)
+            cursor.execute(take, [code, year])
             row = cursor.fetchone()
-        if row is not None:
-            return f"JY-{code}-{year}-{row[0]:06d}"
-        ReferenceCounter.objects.get_or_create(service_code=code, year=year)  # the year's first case
-    raise RuntimeError(f"no reference counter for {code} {year}")
+    return f"JY-{code}-{year}-{row[0]:06d}"
 
 
 def _close_open_pause(case: Case, today: dt.date) -> tuple[int, ClockPause | None]:

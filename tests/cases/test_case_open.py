@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 
 from portal.cases.models import Case, CaseEvent, CaseStatus, ReferenceCounter
 from portal.cases.services import case_open, case_set_next_step
@@ -86,6 +86,15 @@ def test_reference_numbers_are_sequential_per_service_and_year(open_case, set_to
         "JY-TST-2027-000001",
         "JY-ABC-2027-000001",
     ]
+
+
+def test_an_open_that_is_rolled_back_gives_its_number_back(open_case, set_today):
+    set_today(date(2026, 3, 2))
+    assert open_case().reference_no == "JY-TST-2026-000001"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert open_case().reference_no == "JY-TST-2026-000002"
+        raise RuntimeError("the service's own write failed after the case was opened")
+    assert open_case().reference_no == "JY-TST-2026-000002"  # no gap
 
 
 def test_many_opens_get_unique_consecutive_numbers(open_case, set_today):
