@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from exchange import services, sources
 from exchange.errors import NotAuthorised, NotFound
 from exchange.models import Authorisation, Lookup, Outcome, answer_digest
+from portal.core import pii
 from portal.core.models import AppendOnlyError
 from tests.exchange.conftest import LI_CHILD, UNKNOWN, ZHANG_FATHER, ZHANG_SON
 from tests.factories import CaseFactory, UserFactory
@@ -76,6 +77,34 @@ def test_an_authorisation_without_a_case_covers_the_look_ups_that_open_one(zhang
         == "张小明"
     )
     assert services.lookup(sources.hukou_person, id_number=ZHANG_SON, purpose="核验").name == "张小明"
+
+
+def test_authorisations_in_force_answers_for_several_people_with_one_query(
+    zhang, zhang_case, authorise, django_assert_num_queries
+):
+    """What one application's many look-ups use: the same answers as find_authorisation, one query."""
+    older = authorise(ZHANG_SON, sources=["hukou", "birth"])
+    newer = authorise(ZHANG_SON, sources=["hukou"], case=zhang_case)
+    father = authorise(ZHANG_FATHER, sources=["property"], case=zhang_case)
+    services.authorisation_revoke(authorisation=authorise(LI_CHILD, sources=["hukou"]), by=zhang)
+    elsewhere = authorise(ZHANG_FATHER, sources=["marriage"], case=CaseFactory(applicant=zhang))
+    with django_assert_num_queries(1):
+        find = services.authorisations_in_force(
+            subject_ids=[ZHANG_SON, ZHANG_FATHER, LI_CHILD, None], case=zhang_case
+        )
+    with django_assert_num_queries(0):
+        assert find(ZHANG_SON, "hukou") == newer  # the newest covering one
+        assert find(ZHANG_SON, "birth") == older
+        assert find(ZHANG_FATHER, "property") == father
+        assert find(ZHANG_FATHER, "marriage") is None  # granted for another case
+        assert find(LI_CHILD, "hukou") is None  # revoked
+        assert find(ZHANG_SON, "property") is None  # a registry not granted
+    assert elsewhere.case_id != zhang_case.pk
+    for subject, source in ((ZHANG_SON, "hukou"), (ZHANG_SON, "birth"), (ZHANG_FATHER, "marriage")):
+        subject_hash = pii.keyed_hash(subject)
+        assert find(subject, source) == services.find_authorisation(
+            subject_hash=subject_hash, source=source, case=zhang_case
+        )
 
 
 def test_only_the_applicant_authorises_for_a_case_and_only_known_registries(zhang, zhang_case):
