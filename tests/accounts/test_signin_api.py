@@ -4,6 +4,7 @@ import pytest
 
 from portal.accounts.models import OneTimeCode, User
 from sandbox.models import Person
+from tests.i18n import zh
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,7 @@ def test_otp_sign_in_verifies_real_name(client, registered_parent, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/auth/otp/", {"phone": "13800001111"}, content_type="application/json")
     assert response.status_code == 202
+    assert response.json()["detail"] == zh("The code has been sent.")  # Chinese unless asked otherwise
     code = _sms_code(client, "13800001111")
     response = client.post(
         "/api/v1/auth/otp/verify/", {"phone": "13800001111", "code": code}, content_type="application/json"
@@ -192,4 +194,22 @@ def test_identity_provider_down_is_a_clear_503(client, registered_parent, django
     http.set_transport(httpx.MockTransport(refuse))
     response = _verify(client, "13800001111", code)
     assert response.status_code == 503
-    assert response.json()["detail"]
+    assert response.json()["detail"] == zh(
+        "Real-name verification is unavailable right now; please try again shortly."
+    )
+
+
+def test_an_unexpected_error_is_a_json_500_that_says_it_was_logged(client, monkeypatch, caplog):
+    from portal.accounts import services
+
+    def broken(**kwargs):
+        raise RuntimeError("the SMS queue is on fire")
+
+    monkeypatch.setattr(services, "otp_request", broken)
+    response = client.post("/api/v1/auth/otp/", {"phone": "13800001111"}, content_type="application/json")
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": zh("An internal error occurred; it has been logged. Please try again later.")
+    }
+    assert "the SMS queue is on fire" in caplog.text  # logged, not shown
+    assert "the SMS queue is on fire" not in response.content.decode()
