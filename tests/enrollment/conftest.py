@@ -29,13 +29,9 @@ def new_id(birth: str, *, male: bool, area: str = "330411") -> str:
     return first17 + id_check_char(first17)
 
 
-def submit(fam, capture, **overrides):
-    """``fam``'s guardian applies for the child (both parents, owned home) with ``overrides``; the
-    verification queued after commit runs (``capture`` is django_capture_on_commit_callbacks)."""
-    from enrollment.services import application_submit
-
-    kwargs = {
-        "guardian": fam.guardian,
+def answers(fam, **overrides) -> dict:
+    """What ``fam``'s guardian answers in the wizard for the child: both parents, an owned home."""
+    return {
         "year": YEAR,
         "stage": "primary",
         "child_id_number": fam.child,
@@ -44,8 +40,15 @@ def submit(fam, capture, **overrides):
         "residence": "owned",
         "consent": True,
     } | overrides
-    with capture(execute=True):
-        application = application_submit(**kwargs)
+
+
+def submit(fam, capture, *, verify: bool = True, **overrides):
+    """``fam``'s guardian applies with ``answers(fam, **overrides)``; the verification queued after commit
+    runs unless ``verify`` is False (``capture`` is django_capture_on_commit_callbacks)."""
+    from enrollment.services import application_submit
+
+    with capture(execute=verify):
+        application = application_submit(guardian=fam.guardian, **answers(fam, **overrides))
     application.refresh_from_db()
     return application
 

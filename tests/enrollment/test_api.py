@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from enrollment import services
 from enrollment.models import Application, State
-from tests.enrollment.conftest import YEAR
+from tests.enrollment.conftest import YEAR, answers
 from tests.factories import ApplicationFactory, DistrictFactory, SchoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,17 +41,8 @@ def api(user=None) -> APIClient:
 
 
 def body(fam, **overrides) -> dict:
-    data = {
-        "year": YEAR,
-        "stage": "primary",
-        "child_id_number": fam.child,
-        "other_guardian_id_number": fam.mother,
-        "single_parent": False,
-        "residence": "owned",
-        "sibling_reference_no": None,
-        "consent": True,
-    }
-    data.update(overrides)
+    """The JSON body of the contract; a field given as ``...`` is left out."""
+    data = answers(fam, **({"sibling_reference_no": None} | overrides))
     return {k: v for k, v in data.items() if v is not ...}
 
 

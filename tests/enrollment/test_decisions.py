@@ -130,20 +130,11 @@ def test_one_verification_reads_the_authorisations_once_and_every_look_up_uses_o
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from enrollment.services import application_submit, application_verify
+    from enrollment.services import application_verify
     from exchange.models import Lookup, Outcome
 
     family.load()
-    with django_capture_on_commit_callbacks(execute=False):  # verification not run yet
-        app = application_submit(
-            guardian=family.guardian,
-            year=YEAR,
-            stage="primary",
-            child_id_number=family.child,
-            other_guardian_id_number=family.mother,
-            residence="owned",
-            consent=True,
-        )
+    app = submit(family, django_capture_on_commit_callbacks, verify=False)
     before = set(Lookup.objects.values_list("pk", flat=True))
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=False):
         assert application_verify(application_id=app.pk) == "qualified"
@@ -277,20 +268,12 @@ def test_a_second_round_updates_the_checks_in_place(family, django_capture_on_co
     from django.core.cache import cache
 
     from enrollment.models import Check
-    from enrollment.services import application_submit, application_verify
+    from enrollment.services import application_verify
 
     family.load()
     fault = SourceFault.objects.create(source="property", error_rate=1.0)
-    with django_capture_on_commit_callbacks(execute=False):  # each round run by hand below
-        app = application_submit(
-            guardian=family.guardian,
-            year=YEAR,
-            stage="primary",
-            child_id_number=family.child,
-            other_guardian_id_number=family.mother,
-            residence="owned",
-            consent=True,
-        )
+    app = submit(family, django_capture_on_commit_callbacks, verify=False)
+    with django_capture_on_commit_callbacks(execute=False):  # each round run by hand, no retry queued
         assert application_verify(application_id=app.pk) == "waiting"
         first = {c.name: c for c in Check.objects.filter(application=app)}
         assert first["residence"].result == "unavailable" and "category" not in first
