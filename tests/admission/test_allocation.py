@@ -1,6 +1,7 @@
 """The pure allocation algorithm (admission/allocation.py): tier order, tie-breaks, the lottery,
 redistribution to the nearest school with seats, siblings kept together, determinism."""
 
+import json
 import random
 from decimal import Decimal
 
@@ -191,3 +192,21 @@ def test_the_inputs_document_round_trips():
     seed, s2, a2, use_dates = A.load_inputs(doc)
     assert (seed, use_dates) == (SEED, True)
     assert A.allocate(s2, a2, seed).digest() == A.allocate(schools, applicants, SEED).digest()
+
+
+def test_a_published_inputs_document_with_other_columns_or_short_rows_is_refused(tmp_path, capsys):
+    from admission import recompute
+
+    doc = A.inputs_document(
+        seed=SEED, schools=[school("S1", 1)], applicants=[app("A")], use_dates=True, about={}
+    )
+    reordered = {**doc, "applicant_columns": list(reversed(doc["applicant_columns"]))}
+    with pytest.raises(A.InvalidInput, match="applicant_columns must be"):
+        A.load_inputs(reordered)
+    short = {**doc, "applicants": [row[:-1] for row in doc["applicants"]]}
+    with pytest.raises(A.InvalidInput, match="one value per column"):
+        A.load_inputs(short)
+    path = tmp_path / "inputs.json"
+    path.write_text(json.dumps(short), encoding="utf-8")
+    assert recompute.main([str(path)]) == 2
+    assert "one value per column" in capsys.readouterr().err
