@@ -33,11 +33,7 @@ OTHER_GUARDIAN_SOURCES = [S.HUKOU, S.PROPERTY, S.MARRIAGE]
 
 def _fetch(fn: Callable, *, case, empty, **params):
     """One recorded look-up: the result; ``empty`` when the registry has no record; Missing when it cannot
-    answer. In a pool thread the thread's database connection is checked before and after, like a
-    request's: dropped when broken or older than ``CONN_MAX_AGE`` (at once when that is 0)."""
-    parallel = _parallel()
-    if parallel:
-        close_old_connections()
+    answer."""
     try:
         return lookup(fn, purpose=PURPOSE, case=case, **params)
     except NotFound:
@@ -46,9 +42,16 @@ def _fetch(fn: Callable, *, case, empty, **params):
         return empty
     except ExchangeError as exc:
         return R.Missing(fn.source, str(exc))
+
+
+def _fetch_in_pool(fn: Callable, **kwargs):
+    """:func:`_fetch` on a pool thread, whose database connection is checked before and after like a
+    request's: dropped when broken or older than ``CONN_MAX_AGE`` (at once when that is 0)."""
+    close_old_connections()
+    try:
+        return _fetch(fn, **kwargs)
     finally:
-        if parallel:
-            close_old_connections()
+        close_old_connections()
 
 
 def _parallel() -> bool:
@@ -76,7 +79,7 @@ def _run_all(calls: dict[str, tuple]) -> dict:
     if not _parallel():
         return {key: _fetch(fn, **kwargs) for key, (fn, kwargs) in calls.items()}
     pool = _pool()
-    futures = {key: pool.submit(_fetch, fn, **kwargs) for key, (fn, kwargs) in calls.items()}
+    futures = {key: pool.submit(_fetch_in_pool, fn, **kwargs) for key, (fn, kwargs) in calls.items()}
     return {key: future.result() for key, future in futures.items()}
 
 

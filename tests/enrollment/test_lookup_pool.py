@@ -36,3 +36,22 @@ def test_another_thread_has_its_own_pool_and_a_new_size_a_new_pool(settings):
     resized = evidence._pool()
     assert resized is not mine and resized._max_workers == 4
     assert mine._shutdown  # the old one lets its threads go
+
+
+def test_only_pool_threads_tidy_their_database_connection(settings, db, monkeypatch):
+    """The sole-residence proof is fetched on the caller's thread, maybe inside its transaction: only the
+    pool's tasks check their connection (closing the caller's would end its transaction under it)."""
+    from exchange import sources as S
+    from exchange.models import Lookup, Outcome
+    from tests.enrollment.conftest import new_id
+
+    settings.ENROLLMENT_LOOKUP_WORKERS = 6
+    tidied = []
+    monkeypatch.setattr(evidence, "close_old_connections", lambda: tidied.append(threading.get_ident()))
+    child = new_id("2020-05-01", male=True)
+    missing = evidence._fetch(S.hukou_person, case=None, empty=None, id_number=child)
+    assert missing.source == S.HUKOU  # no authorisation on record: Missing, never a pass
+    assert tidied == []
+    evidence._fetch_in_pool(S.hukou_person, case=None, empty=None, id_number=child)
+    assert tidied == [threading.get_ident()] * 2  # before and after
+    assert set(Lookup.objects.values_list("outcome", flat=True)) == {Outcome.NOT_AUTHORISED}
