@@ -11,9 +11,10 @@ enrollment template, a 40-entry processing trace and two small attachments — t
 
 "plain" is the same content rendered the straightforward way (:func:`plain_render`): the trace as a 7-column
 table with automatic layout, a "page X of Y" footer, serif body and bold sans headings, ``overflow-wrap:
-anywhere``, a fresh font configuration and freshly parsed CSS per document — i.e. without the levers in
-docs/workflows/archive.md (Performance). Wall-clock rates depend on what else runs on the machine, so the
-CPU time per job (and the rate it allows with both CPUs free) and the load average are reported too.
+anywhere``, a fresh font configuration and freshly parsed CSS per document, and WeasyPrint's own font
+subsets (glyph IDs retained) — i.e. without the levers in docs/workflows/archive.md (Performance).
+Wall-clock rates depend on what else runs on the machine, so the CPU time per job (and the rate it allows
+with both CPUs free) and the load average are reported too.
 
 ``BENCH_ARCHIVE_PACKAGES`` changes N (default 40); ``BENCH_ARCHIVE_PLAIN`` the plain renders (default 6).
 """
@@ -320,9 +321,12 @@ def plain_render(_: int = 0) -> dict:
     freshly parsed CSS per document, automatic table layout, a "page X of Y" footer, serif body with bold
     sans headings (three faces), ``overflow-wrap: anywhere``; PDF/A-3b with the same embedded JSON."""
     import weasyprint
+    from weasyprint.pdf import fonts
 
     from portal.core.pdf import font_stacks
 
+    if fonts.Font._harfbuzz_subset.__module__ != fonts.__name__:
+        raise RuntimeError("plain renders need a process where pdf_fonts has not patched WeasyPrint")
     html, data = plain_html()
     t, c = time.perf_counter(), time.process_time()
     pdf = weasyprint.HTML(string=html).write_pdf(
@@ -333,9 +337,20 @@ def plain_render(_: int = 0) -> dict:
     return {"wall_s": time.perf_counter() - t, "cpu_s": time.process_time() - c, "bytes": len(pdf)}
 
 
-def _on_processes(function, jobs: int) -> tuple[float, list]:
+def _setup_plain_worker() -> None:
+    """A process for plain renders: Django set up, and WeasyPrint as installed (portal.core.pdf_fonts'
+    compact font subsets are never turned on here, so WeasyPrint keeps its own retained-glyph-ID subsets)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    _silence()
+    plain_render()  # warm: WeasyPrint import, fontconfig
+
+
+def _on_processes(function, jobs: int, initializer=_setup_worker) -> tuple[float, list]:
     context = multiprocessing.get_context("spawn")
-    with context.Pool(PROCESSES, initializer=_setup_worker) as pool:
+    with context.Pool(PROCESSES, initializer=initializer) as pool:
         pool.map(_noop, range(PROCESSES * 2))  # every worker is up and warm before the clock starts
         t0 = time.perf_counter()
         results = pool.map(function, range(1, jobs + 1), chunksize=1)
@@ -359,7 +374,7 @@ def run() -> dict:
 
     load_before = os.getloadavg()[0]
     wall, results = _on_processes(make_package, packages)
-    plain_wall, plain_runs = _on_processes(plain_render, plain)
+    plain_wall, plain_runs = _on_processes(plain_render, plain, _setup_plain_worker)
     cpu_package = statistics.median(r["cpu_s"] for r in results)
     cpu_plain = statistics.median(r["cpu_s"] for r in plain_runs)
 
