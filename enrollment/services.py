@@ -25,7 +25,7 @@ from enrollment.selectors import rule_set
 from exchange import sources as S
 from exchange.errors import ExchangeError, NotFound
 from exchange.models import Lookup
-from exchange.services import authorisation_grant, lookup
+from exchange.services import authorisations_grant, lookup
 from portal.accounts.models import Role, User
 from portal.cases import services as cases
 from portal.cases.actions import CaseAction
@@ -283,22 +283,12 @@ def _authorise_and_identify(*, guardian: User, child_id: str, other_id: str, pur
     """Record the consent (授权) before any look-up — the other guardian's is declared by the applicant —
     then find the child and check they are the guardian's. Returns the child (or None when the registry
     cannot answer now) and the district; raises NotTheGuardian or a field error."""
-    for_child = authorisation_grant(
-        guardian=guardian, subject_id_number=child_id, purpose=purpose, sources=evidence_mod.CHILD_SOURCES
-    )
-    authorisation_grant(
-        guardian=guardian,
-        subject_id_number=guardian.id_number,
-        purpose=purpose,
-        sources=evidence_mod.GUARDIAN_SOURCES,
-    )
-    if other_id:
-        authorisation_grant(
-            guardian=guardian,
-            subject_id_number=other_id,
-            purpose=purpose,
-            sources=evidence_mod.OTHER_GUARDIAN_SOURCES,
-        )
+    subjects = [
+        (child_id, evidence_mod.CHILD_SOURCES),
+        (guardian.id_number, evidence_mod.GUARDIAN_SOURCES),
+        *([(other_id, evidence_mod.OTHER_GUARDIAN_SOURCES)] if other_id else []),
+    ]
+    for_child = authorisations_grant(guardian=guardian, purpose=purpose, subjects=subjects)[0]
     child, belongs = _child_and_guardianship(
         child_id, guardian.id_number, requester=requester, authorisation=for_child
     )
@@ -318,19 +308,26 @@ def _child_and_guardianship(
     ``None`` when the registries cannot answer now — then the automatic check decides later."""
     purpose = _("Check that the applicant is the child's guardian")
     ask = partial(lookup, purpose=purpose, requester=requester, authorisation=authorisation)
-    try:
-        child = ask(S.hukou_person, id_number=child_id)
-    except NotFound:
-        raise ValidationError(
-            {"child_id_number": [_("No child with this ID number is in the household registry.")]}
-        ) from None
-    except ExchangeError:
-        return None, None
+    # The child's 户口簿 lists the child with their whole 户籍 entry: one look-up answers both questions.
+    household = child = None
+    household_unavailable = False
     try:
         household = ask(S.hukou_household, id_number=child_id)
+        child = household.member(child_id)
     except NotFound:
-        household = None
+        pass
     except ExchangeError:
+        household_unavailable = True
+    if child is None:  # no booklet (or the registry did not answer): the person entry alone
+        try:
+            child = ask(S.hukou_person, id_number=child_id)
+        except NotFound:
+            raise ValidationError(
+                {"child_id_number": [_("No child with this ID number is in the household registry.")]}
+            ) from None
+        except ExchangeError:
+            return None, None
+    if household_unavailable:
         return child, None
     if household is not None:
         member = household.member(guardian_id)

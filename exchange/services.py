@@ -48,25 +48,52 @@ def authorisation_grant(
     subject_name: str = "",
 ) -> Authorisation:
     """Record the guardian's consent (授权) to fetch a person's data from ``sources`` (all when None)."""
-    subject = normalise_subject(subject_id_number)
-    allowed = list(dict.fromkeys(sources)) if sources is not None else list(SOURCES)
-    unknown = [s for s in allowed if s not in SOURCES]
-    if unknown or not allowed:
-        raise ValidationError(
-            f"unknown registries: {', '.join(unknown)}" if unknown else "no registry chosen"
-        )
+    (authorisation,) = authorisations_grant(
+        guardian=guardian,
+        purpose=purpose,
+        subjects=[(subject_id_number, sources)],
+        case=case,
+        subject_name=subject_name,
+    )
+    return authorisation
+
+
+def authorisations_grant(
+    *,
+    guardian,
+    purpose: str,
+    subjects: Iterable[tuple[str, Iterable[str] | None]],
+    case=None,
+    subject_name: str = "",
+) -> list[Authorisation]:
+    """The guardian's consent for several people at once (one form, one purpose): an authorisation per
+    ``(id number, sources)`` pair, all recorded with one insert, in ``subjects``' order."""
     if not purpose.strip():
         raise ValidationError("an authorisation states its purpose")
     if case is not None and case.applicant_id != guardian.pk:
         raise ValidationError("only the case's applicant can authorise look-ups for it")
-    return Authorisation.objects.create(
-        guardian=guardian,
-        subject_id_number=subject,
-        subject_name=subject_name,
-        case=case,
-        purpose=purpose.strip()[:200],
-        sources=allowed,
-    )
+    rows = []
+    for subject_id_number, sources in subjects:
+        subject = normalise_subject(subject_id_number)
+        allowed = list(dict.fromkeys(sources)) if sources is not None else list(SOURCES)
+        unknown = [s for s in allowed if s not in SOURCES]
+        if unknown or not allowed:
+            raise ValidationError(
+                f"unknown registries: {', '.join(unknown)}" if unknown else "no registry chosen"
+            )
+        rows.append(
+            Authorisation(
+                guardian=guardian,
+                subject_id_number=subject,
+                subject_hash=pii.keyed_hash(subject),
+                subject_masked=pii.mask_id(subject),
+                subject_name=subject_name,
+                case=case,
+                purpose=purpose.strip()[:200],
+                sources=allowed,
+            )
+        )
+    return Authorisation.objects.bulk_create(rows)
 
 
 def authorisation_revoke(*, authorisation: Authorisation, by) -> Authorisation:

@@ -239,6 +239,40 @@ def test_a_child_who_is_not_the_guardians_is_refused_at_submission(
     assert not Application.objects.exists()
 
 
+def submission_look_ups(fam, capture, **overrides) -> list[str]:
+    """The registry look-ups ``fam``'s submission makes before its verification runs."""
+    from exchange.models import Lookup
+
+    before = Lookup.objects.count()
+    submit(fam, capture, verify=False, **overrides)
+    return list(Lookup.objects.order_by("pk")[before:].values_list("operation", flat=True))
+
+
+def test_a_child_on_the_guardians_booklet_takes_one_look_up_at_submission(
+    family, django_capture_on_commit_callbacks
+):
+    assert submission_look_ups(family.load(), django_capture_on_commit_callbacks) == ["hukou_household"]
+
+
+def test_a_child_on_another_booklet_is_the_guardians_by_birth_record(
+    family, django_capture_on_commit_callbacks
+):
+    family.child_in_household = False  # with the grandparents
+    looked_up = submission_look_ups(family.load(), django_capture_on_commit_callbacks)
+    assert looked_up == ["hukou_household", "birth_record"]
+    assert Application.objects.get().child_name == "王小𬌗"
+
+
+def test_a_child_without_a_booklet_is_found_by_the_person_entry(family, django_capture_on_commit_callbacks):
+    from sandbox.models import Person
+
+    family.load()
+    Person.objects.filter(id_number=family.child).update(household_no="")
+    looked_up = submission_look_ups(family, django_capture_on_commit_callbacks)
+    assert looked_up == ["hukou_household", "hukou_person", "birth_record"]
+    assert Application.objects.get().child_name == "王小𬌗"
+
+
 def test_a_second_application_for_the_same_child_is_a_duplicate(family, django_capture_on_commit_callbacks):
     first = submit(family.load(), django_capture_on_commit_callbacks)
     with pytest.raises(DuplicateApplication) as info:

@@ -121,6 +121,31 @@ def test_only_the_applicant_authorises_for_a_case_and_only_known_registries(zhan
         services.authorisation_grant(guardian=zhang, subject_id_number="330411202005010317", purpose="x")
 
 
+def test_one_form_authorises_several_people_with_one_insert(zhang, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        son, father = services.authorisations_grant(
+            guardian=zhang,
+            purpose="幼升小入学报名",
+            subjects=[(ZHANG_SON, ["hukou", "birth", "hukou"]), (ZHANG_FATHER, None)],
+        )
+    assert son.pk and father.pk
+    son, father = Authorisation.objects.get(pk=son.pk), Authorisation.objects.get(pk=father.pk)
+    assert son.subject_id_number == ZHANG_SON and son.sources == ["hukou", "birth"]
+    assert son.subject_hash == pii.keyed_hash(ZHANG_SON) and son.subject_masked == pii.mask_id(ZHANG_SON)
+    assert father.sources == list(sources.SOURCES) and father.purpose == "幼升小入学报名"
+    with connection.cursor() as cursor:  # encrypted at rest like one granted alone
+        cursor.execute("SELECT subject_id_number FROM exchange_authorisation WHERE id = %s", [son.pk])
+        assert ZHANG_SON not in cursor.fetchone()[0]
+
+
+def test_a_bad_subject_in_a_form_records_no_authorisation_at_all(zhang):
+    with pytest.raises(ValidationError):
+        services.authorisations_grant(
+            guardian=zhang, purpose="x", subjects=[(ZHANG_SON, ["hukou"]), (ZHANG_FATHER, ["tax"])]
+        )
+    assert not Authorisation.objects.exists()
+
+
 def test_typed_look_ups_cannot_bypass_the_recording_service(wire):
     with pytest.raises(NotAuthorised):
         sources.hukou_person(id_number=ZHANG_SON)
