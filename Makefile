@@ -24,11 +24,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # Debian packages: CJK fonts and Pango/HarfBuzz for WeasyPrint (libharfbuzz-subset0 keeps font
-# subsetting fast: ~0.8 s instead of ~20 s per document), poppler-utils for PDF checks in tests,
-# gettext for compilemessages, zbar-tools to decode the notice QR code in tests, chromium for the
-# Playwright browser tests.
+# subsetting fast: ~0.8 s instead of ~20 s per document), poppler-utils for PDF checks in tests and
+# mupdf-tools as a second, independent PDF renderer in tests, gettext for compilemessages, zbar-tools to
+# decode the notice QR code in tests, chromium for the Playwright browser tests.
 APT_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext \
-	zbar-tools chromium
+	zbar-tools chromium mupdf-tools
 
 # Translation catalogues anywhere in the tree except the venv; each .mo is rebuilt when its .po is newer.
 PO_FILES := $(shell find . \( -path ./.venv -o -path ./.git -o -path ./staticfiles \) -prune \

@@ -10,8 +10,8 @@ through :func:`render_pdf`, so fonts, page set-up and the speed levers measured 
 - Font subsetting must go through HarfBuzz-Subset (``libharfbuzz-subset0``): without it WeasyPrint only
   logs a warning and falls back to fontTools, ~20 s instead of ~0.8 s per document.
   :func:`harfbuzz_subset_available` answers the way WeasyPrint itself decides.
-- Fonts are embedded as compact subsets (:mod:`portal.core.pdf_fonts`, ADR 0009): ~45 KB instead of
-  ~170 KB of Noto CJK per face, and ~50 ms less per document.
+- CJK fonts are embedded as compact CID-keyed CFF subsets (:mod:`portal.core.pdf_fonts`, ADR 0009):
+  ~40 KB instead of ~170 KB of Noto CJK per face, and ~50 ms less per document.
 - Fixed table layout and no "page X of Y" counter (both force costly re-layout).
 - ``import weasyprint`` takes ~1 s: it is imported on first use, and the ``FontConfiguration`` and base
   stylesheet are kept for the life of the process (one per thread: Pango objects are not shared between

@@ -1,35 +1,31 @@
-"""Compact font subsets for WeasyPrint: glyphs renumbered instead of kept at their original IDs.
+"""Compact font subsets for WeasyPrint: only the glyphs used, embedded as a bare CID-keyed CFF font.
 
 WeasyPrint 70 subsets every embedded font keeping the original glyph IDs (HarfBuzz ``RETAIN_GIDS``),
-because it has already written those IDs into the content streams when it subsets the font at the end.
-With Noto CJK (65,535 glyphs) such a subset still has an empty slot for every glyph below the highest
-one used: ~170 KB of the ~195 KB of a two-page archive document, and about a third of its render time
-goes into subsetting, writing and compressing those slots (docs/workflows/archive.md, Performance).
+because it has already written those IDs into the content streams (as CIDs, ``Identity-H``) when it
+subsets the font at the end. With Noto CJK (65,535 glyphs) such a subset still has an empty slot for every
+glyph below the highest one used: ~170 KB of the ~195 KB of a two-page archive document, and about a third
+of its render time goes into subsetting, writing and compressing those slots
+(docs/workflows/archive.md, Performance; ADR 0009).
 
-:func:`install` makes WeasyPrint subset to a compact font (glyphs 0…n-1) and keeps every page exact
-without touching a content stream:
+A CID-keyed CFF font needs no such slots: its charset says which CID each glyph draws, and a PDF reader
+selects glyphs of a ``CIDFontType0C`` font program by CID through that charset (PDF 32000-1 9.7.4.2), as
+Acrobat and other producers embed CJK fonts. HarfBuzz's compact subset keeps the original CIDs in the
+charset, so :func:`install` makes WeasyPrint embed, for such fonts, the subset's bare ``CFF`` table as
+``FontFile3``/``CIDFontType0C`` instead of the whole OpenType font with retained IDs. The page content,
+``Identity-H``, the widths (``W``) and ``ToUnicode`` stay exactly as WeasyPrint writes them. (Readers take
+the glyph index for the CID in an OpenType-wrapped font — poppler does — so the wrapper has to go.)
 
-- the content streams keep the original glyph IDs as character codes, so ``ToUnicode`` (code → text,
-  what text extraction and the archive's pdftotext check read) is unchanged;
-- the font's ``Encoding`` becomes an embedded CMap from each code to the new glyph number, used as the
-  CID (WeasyPrint writes the same kind of CMap itself for fonts with missing glyphs);
-- ``W`` (the widths) is keyed by the new CIDs;
-- a CID-keyed CFF font (Noto CJK) selects glyphs through its charset (PDF 32000 9.7.4.2), which HarfBuzz
-  fills with the original CIDs, while other readers (poppler) take the CID as the glyph index. The charset
-  is rewritten to the identity (glyph n is CID n) so that both read the same glyph.
-
-Anything unexpected leaves a font to WeasyPrint's own path: another WeasyPrint version (nothing is
-patched), variable or colour fonts, a subset with other glyphs than asked for (a closure added some), a
-CFF charset the identity does not fit into. Tests rasterise documents both ways and compare the pixels.
+It applies only where the font's CIDs are its glyph IDs (Noto CJK, Source Han: ``Adobe-Identity-0``),
+checked glyph by glyph against HarfBuzz's subset plan. Anything else — TrueType outlines, name-keyed CFF,
+variable or colour fonts, another WeasyPrint version (then nothing is patched) — keeps WeasyPrint's own
+path. Tests rasterise documents both ways and compare the pixels, and extract the text with two readers.
 """
 
 from __future__ import annotations
 
 import logging
 import struct
-import sys
 import threading
-from array import array
 from functools import cache
 
 logger = logging.getLogger(__name__)
@@ -52,7 +48,7 @@ DROPPED_TABLES = (
     b"SVG ",
 )
 
-_state = threading.local()  # .maps: {font hash: {code: new glyph id}} while a document's fonts are built
+_state = threading.local()  # .compact: {font hash: True} for the compact fonts of the document being built
 _install_lock = threading.Lock()
 _installed: bool | None = None
 
@@ -80,64 +76,63 @@ def install() -> bool:
         retaining_subset = fonts.Font._harfbuzz_subset
         build_all = fonts.build_fonts_dictionary
         build_vector = fonts._build_vector_font_dictionary
+        file_type = fonts.Font.type
+
+        def compact(font) -> bool:
+            return bool((getattr(_state, "compact", None) or {}).get(font.hash))
 
         def harfbuzz_subset(font, to_unicode, hinting):
-            maps = getattr(_state, "maps", None)
-            glyph_map = None if maps is None else _compact_subset(font, to_unicode, hinting)
-            if glyph_map is None:
-                retaining_subset(font, to_unicode, hinting)
+            compacted = getattr(_state, "compact", None)
+            if compacted is not None and _compact_subset(font, to_unicode, hinting):
+                compacted[font.hash] = True
             else:
-                maps[font.hash] = glyph_map
+                retaining_subset(font, to_unicode, hinting)
+
+        def font_type(font):
+            # "otf" gives CIDFontType0 and FontFile3, which a bare CFF font program is embedded as
+            return "otf" if compact(font) else file_type.fget(font)
 
         def build_fonts_dictionary(pdf, fonts_, compress, subset, options):
-            _state.maps = {}
+            _state.compact = {}
             try:
                 return build_all(pdf, fonts_, compress, subset, options)
             finally:
-                _state.maps = None
+                _state.compact = None
 
         def build_vector_font_dictionary(
             font_dictionary, pdf, font, widths, compress, reference, pdf_version
         ):
-            glyph_map = (getattr(_state, "maps", None) or {}).get(font.hash)
-            if glyph_map is None:
-                return build_vector(font_dictionary, pdf, font, widths, compress, reference, pdf_version)
-            cid_widths = {glyph_map[code]: width for code, width in widths.items() if code in glyph_map}
-            # WeasyPrint reads font.widths (fixed pitch, CIDSet) and font.missing (its own CMap) as well.
-            saved = font.widths, font.missing
-            font.widths, font.missing = cid_widths, {}
-            try:
-                build_vector(font_dictionary, pdf, font, cid_widths, compress, reference, pdf_version)
-            finally:
-                font.widths, font.missing = saved
-            encoding = _encoding_cmap(font.to_unicode, glyph_map, compress)
-            pdf.add_object(encoding)
-            font_dictionary["Encoding"] = encoding.reference
-            return None
+            build_vector(font_dictionary, pdf, font, widths, compress, reference, pdf_version)
+            if compact(font):  # the font file stream WeasyPrint wrote as /OpenType
+                pdf.objects[int(reference.split()[0])].extra["Subtype"] = "/CIDFontType0C"
 
         fonts.Font._harfbuzz_subset = harfbuzz_subset
         fonts.build_fonts_dictionary = build_fonts_dictionary
         weasy_pdf.build_fonts_dictionary = build_fonts_dictionary
         fonts._build_vector_font_dictionary = build_vector_font_dictionary
+        fonts.Font.type = property(font_type)
         _installed = True
         return True
 
 
-def _compact_subset(font, to_unicode, hinting) -> dict[int, int] | None:
-    """Subset ``font`` to the glyphs of ``to_unicode`` numbered 0…n-1 in their original order; the map from
-    original glyph ID to new one, or None (font untouched) where the compact form is not safe."""
+def _compact_subset(font, to_unicode, hinting) -> bool:
+    """Replace ``font``'s file by a compact subset of the glyphs of ``to_unicode`` as a bare CID-keyed CFF
+    font program, when every glyph's CID is its original glyph ID; False (font untouched) otherwise."""
     from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
     from weasyprint.text.fonts import get_hb_object_data
 
-    if "fvar" in font.tables or font.png or font.svg or font.colr:
-        return None  # WeasyPrint rewrites these with fontTools after subsetting
+    if "CFF " not in font.tables or "fvar" in font.tables or font.png or font.svg or font.colr:
+        return False  # no CFF outlines, or fonts WeasyPrint rewrites with fontTools after subsetting
+    plan_api = _subset_plan_api()
+    if plan_api is None:
+        return False
     kept = sorted({0, *(glyph for glyph in to_unicode if glyph < font.glyph_count)})
 
     subset_input = ffi.gc(
         harfbuzz_subset.hb_subset_input_create_or_fail(), harfbuzz_subset.hb_subset_input_destroy
     )
     if subset_input == ffi.NULL:
-        return None
+        return False
     glyphs = ffi.new(f"hb_codepoint_t[{len(kept)}]", kept)
     harfbuzz.hb_set_add_sorted_array(
         harfbuzz_subset.hb_subset_input_glyph_set(subset_input), glyphs, len(kept)
@@ -155,36 +150,30 @@ def _compact_subset(font, to_unicode, hinting) -> dict[int, int] | None:
     drop = harfbuzz_subset.hb_subset_input_set(subset_input, harfbuzz_subset.HB_SUBSET_SETS_DROP_TABLE_TAG)
     harfbuzz.hb_set_add_sorted_array(drop, ffi.new(f"hb_codepoint_t[{len(tags)}]", tags), len(tags))
 
-    plan_api = _subset_plan_api()
-    if plan_api is None:
-        return None
     api, subset_lib, hb_lib = plan_api
     plan = subset_lib.hb_subset_plan_create_or_fail(
         _cast(api, "hb_face_t *", font.hb_face), _cast(api, "hb_subset_input_t *", subset_input)
     )
     if plan == api.NULL:
-        return None
+        return False
     try:
-        # HarfBuzz may add glyphs to those asked for (components, variation sequences): its own numbering.
+        # the original glyph of each subset glyph (HarfBuzz may add some: components, variation sequences)
         new_to_old = subset_lib.hb_subset_plan_new_to_old_glyph_mapping(plan)
-        old_to_new = {
-            hb_lib.hb_map_get(new_to_old, new): new for new in range(hb_lib.hb_map_get_population(new_to_old))
-        }
+        original = [
+            hb_lib.hb_map_get(new_to_old, new) for new in range(hb_lib.hb_map_get_population(new_to_old))
+        ]
         subset_face = subset_lib.hb_subset_plan_execute_or_fail(plan)
     finally:
         subset_lib.hb_subset_plan_destroy(plan)
-    if subset_face == api.NULL or any(glyph not in old_to_new for glyph in kept):
-        return None
+    if subset_face == api.NULL:
+        return False
     face = ffi.gc(_cast(ffi, "hb_face_t *", subset_face), harfbuzz.hb_face_destroy)
     content = get_hb_object_data(face)
-    if not content:
-        return None
-    if content[:4] == b"OTTO":
-        content = identity_cid_charset(content)
-        if content is None:
-            return None
-    font.file_content = content
-    return old_to_new
+    cff = cid_keyed_cff(content, original) if content else None
+    if cff is None:
+        return False
+    font.file_content = cff
+    return True
 
 
 _PLAN_CDEF = """
@@ -236,90 +225,31 @@ def _cast(target_ffi, c_type: str, pointer):
     return target_ffi.cast(c_type, int(target_ffi.cast("uintptr_t", pointer)))
 
 
-def _encoding_cmap(to_unicode: dict, glyph_map: dict[int, int], compress: bool):
-    """The font's Encoding: an embedded CMap taking each code the page content uses (the original glyph
-    ID) to its new CID; codes of missing glyphs go to CID 0 (.notdef), as in WeasyPrint's own CMap."""
-    import pydyf
-
-    system_info = pydyf.Dictionary(
-        {"Registry": pydyf.String("Adobe"), "Ordering": pydyf.String("Identity"), "Supplement": 0}
-    )
-    cmap = pydyf.Stream(
-        [
-            b"/CIDInit /ProcSet findresource begin",
-            b"12 dict begin",
-            b"begincmap",
-            b"/CIDSystemInfo 3 dict dup begin",
-            b"/Registry (Adobe) def /Ordering (Identity) def /Supplement 0 def",
-            b"end def",
-            b"/CMapName /WP-Renumbered-0 def",
-            b"/CMapType 1 def",
-            b"1 begincodespacerange",
-            b"<0000> <ffff>",
-            b"endcodespacerange",
-        ],
-        pydyf.Dictionary({"Type": "/CMap", "CMapName": "/WP-Renumbered-0", "CIDSystemInfo": system_info}),
-        compress=compress,
-    )
-    ranges = cid_ranges(sorted(to_unicode), glyph_map)
-    for start in range(0, len(ranges), 100):  # at most 100 entries a block (PDF 32000 9.7.5.4)
-        block = ranges[start : start + 100]
-        cmap.stream.append(f"{len(block)} begincidrange".encode())
-        cmap.stream.extend(f"<{low:04x}> <{high:04x}> {cid}".encode() for low, high, cid in block)
-        cmap.stream.append(b"endcidrange")
-    cmap.stream.extend([b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"])
-    return cmap
+# --- OpenType/CFF ------------------------------------------------------------------------------------------
 
 
-def cid_ranges(codes: list[int], glyph_map: dict[int, int]) -> list[tuple[int, int, int]]:
-    """(first code, last code, first CID) runs of sorted ``codes`` whose CIDs go up by one with the code;
-    a code not in ``glyph_map`` (a missing glyph) goes to CID 0."""
-    ranges: list[list[int]] = []
-    for code in codes:
-        cid = glyph_map.get(code, 0)
-        last = ranges[-1] if ranges else None
-        if last and code == last[1] + 1 and cid == last[2] + code - last[0]:
-            last[1] = code
-        else:
-            ranges.append([code, code, cid])
-    return [(low, high, cid) for low, high, cid in ranges]
-
-
-# --- OpenType/CFF: an identity charset ---------------------------------------------------------------------
-
-
-def identity_cid_charset(font: bytes) -> bytes | None:
-    """``font`` (an OpenType font with CFF outlines) with the charset of a CID-keyed CFF table rewritten so
-    that glyph n is CID n, and the table and font checksums updated. Returned unchanged when the CFF is not
-    CID-keyed (glyphs are then selected by index anyway); None when the charset cannot be rewritten in place.
-    """
-    tables = _table_records(font)
-    if b"CFF " not in tables:
-        return font
-    record, offset, length = tables[b"CFF "]
-    cff = bytearray(font[offset : offset + length])
+def cid_keyed_cff(font: bytes, original_glyphs: list[int]) -> bytes | None:
+    """The ``CFF`` table of an OpenType ``font`` when it is CID-keyed and glyph n draws CID
+    ``original_glyphs[n]`` (so that a code = an original glyph ID selects the same glyph); else None."""
+    if font[:4] != b"OTTO":
+        return None
     try:
+        tables = _table_records(font)
+        if b"CFF " not in tables:
+            return None
+        _record, offset, length = tables[b"CFF "]
+        cff = font[offset : offset + length]
         top = _top_dict(cff)
-        if (12, 30) not in top:  # no ROS operator: not CID-keyed
-            return font
+        if (12, 30) not in top:  # no ROS operator: name-keyed
+            return None
         charset_at, charstrings_at = top.get(15, [0])[0], top.get(17, [0])[0]
-        if charset_at < 3 or not charstrings_at:  # 0-2 are the predefined (non-CID) charsets
+        if charset_at < 3 or not charstrings_at:  # 0-2 are the predefined (name-keyed) charsets
             return None
         count = struct.unpack_from(">H", cff, charstrings_at)[0]
-        charset = _identity_charset_in_place(cff, charset_at, count)
+        cids = charset_cids(cff, charset_at, count)
     except (IndexError, ValueError, struct.error):
         return None
-    if charset is None:
-        return None
-    cff[charset_at : charset_at + len(charset)] = charset
-    out = bytearray(font)
-    out[offset : offset + length] = cff
-    struct.pack_into(">I", out, record + 4, _checksum(cff))
-    if b"head" in tables:  # checkSumAdjustment: computed over the whole font with itself at 0
-        head = tables[b"head"][1]
-        struct.pack_into(">I", out, head + 8, 0)
-        struct.pack_into(">I", out, head + 8, (0xB1B0AFBA - _checksum(out)) & 0xFFFFFFFF)
-    return bytes(out)
+    return cff if cids == list(original_glyphs) else None
 
 
 def _table_records(font: bytes) -> dict[bytes, tuple[int, int, int]]:
@@ -385,31 +315,19 @@ def _top_dict(cff: bytes) -> dict:
     return entries
 
 
-def _identity_charset_in_place(cff: bytes, at: int, glyphs: int) -> bytes | None:
-    """An identity charset (glyph n is CID n) for ``glyphs`` glyphs, no longer than the one at ``at``."""
-    if glyphs < 2:
-        return None
-    form = cff[at]
-    if form == 0:  # a CID per glyph: the identity is exactly as long
-        return bytes([0]) + b"".join(struct.pack(">H", cid) for cid in range(1, glyphs))
-    if form not in (1, 2):
-        return None
-    # Ranges of (first CID, glyphs left): one byte for "left" in format 1, two in format 2.
-    length, covered, left_size = 1, 0, 1 if form == 1 else 2
-    while covered < glyphs - 1:
-        left = int.from_bytes(cff[at + length + 2 : at + length + 2 + left_size], "big")
-        covered += left + 1
-        length += 2 + left_size
-    if glyphs - 2 <= 255 and length >= 4:
-        return struct.pack(">BHB", 1, 1, glyphs - 2)
-    if length >= 5:
-        return struct.pack(">BHH", 2, 1, glyphs - 2)
-    return None
-
-
-def _checksum(data: bytes | bytearray) -> int:
-    """The OpenType checksum: the sum of the big-endian 32-bit words (zero-padded) modulo 2**32."""
-    words = array("I", bytes(data) + b"\0" * (-len(data) % 4))
-    if sys.byteorder == "little":
-        words.byteswap()
-    return sum(words) & 0xFFFFFFFF
+def charset_cids(cff: bytes, at: int, glyphs: int) -> list[int]:
+    """The CID of each of ``glyphs`` glyphs from the CFF charset at ``at`` (glyph 0, .notdef, is CID 0)."""
+    cids, form, i = [0], cff[at], at + 1
+    if form == 0:
+        cids += struct.unpack_from(f">{glyphs - 1}H", cff, i)
+    elif form in (1, 2):  # ranges of (first CID, glyphs left), "left" one byte in format 1, two in 2
+        while len(cids) < glyphs:
+            first = struct.unpack_from(">H", cff, i)[0]
+            left = cff[i + 2] if form == 1 else struct.unpack_from(">H", cff, i + 2)[0]
+            cids += range(first, first + left + 1)
+            i += 3 if form == 1 else 4
+    else:
+        raise ValueError(f"unknown CFF charset format {form}")
+    if len(cids) != glyphs:
+        raise ValueError("the charset's ranges run past the glyph count")
+    return cids

@@ -20,7 +20,7 @@ from enrollment.notice import (
     render_notice_pdf,
 )
 from enrollment.services import application_withdraw
-from portal.core import pdf
+from portal.core import pdf, pdf_fonts
 from tests.enrollment.conftest import new_id, submit
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,7 @@ def poppler(tool: str, pdf_bytes: bytes, tmp_path, *args: str) -> str:
 @pytest.fixture
 def subset_spy(monkeypatch):
     """Records which subsetting path WeasyPrint takes for each embedded font, and its missing glyphs."""
+    pdf_fonts.install()  # first, so that the spies wrap the methods the documents use
     calls = []
     for method in ("_harfbuzz_subset", "_fonttools_subset"):
         original = getattr(weasy_fonts.Font, method)
