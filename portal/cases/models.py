@@ -60,6 +60,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     visits = models.PositiveSmallIntegerField(_("visits"), default=0)
     next_step = models.CharField(_("what happens next"), max_length=300, blank=True)
+    # The trace's last seq. Only case_log_event moves it (UPDATE … RETURNING, which also row-locks the
+    # case); save() never writes it back, so a stale copy in memory cannot turn it back.
+    last_event_seq = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -72,6 +75,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     def save(self, *args, **kwargs):
         self.subject_id_hash = pii.keyed_hash(self.subject_id_number) if self.subject_id_number else ""
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None:
+                fields = [f.name for f in self._meta.concrete_fields if not f.primary_key]
+            kwargs["update_fields"] = [name for name in fields if name != "last_event_seq"]
         super().save(*args, **kwargs)
 
     @property

@@ -139,6 +139,23 @@ def test_concurrent_opens_never_share_a_number(service, district, school):
     assert sorted(numbers) == [f"JY-TST-{year}-{n:06d}" for n in range(1, 25)]
 
 
+def test_the_number_is_taken_last_so_its_lock_is_held_briefly(open_case):
+    """The counter row stays locked until the caller commits: the deadline is worked out before, and a
+    case opened inside the caller's transaction adds no savepoint."""
+    from django.test.utils import CaptureQueriesContext
+
+    open_case()  # the year's counter row exists
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        open_case()
+    statements = [q["sql"] for q in queries.captured_queries]
+    taken = next(i for i, sql in enumerate(statements) if "cases_referencecounter" in sql)
+    after = statements[taken + 1 : -1]  # up to the caller's commit (here: releasing its savepoint)
+    assert not [sql for sql in after if "cases_calendarday" in sql or sql.startswith("SAVEPOINT")]
+    inserted = [sql.split('"')[1] for sql in after if sql.startswith("INSERT")]
+    assert inserted == ["cases_case", "cases_caseevent", "notify_message", "notify_delivery"]
+    assert len(after) == len(inserted) + 1  # and the event number
+
+
 def test_next_step_is_shown_and_capped(open_case):
     case = open_case()
     case_set_next_step(case=case, text=" 请于3个工作日内到校核验原件 ")

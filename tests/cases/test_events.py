@@ -1,10 +1,12 @@
 """The event trace: typed actions, sequence numbers per case, append-only rows."""
 
+import threading
+
 import pytest
 from django.db import DatabaseError, connection, models, transaction
 
 from portal.cases.actions import CaseAction, label_for, register_actions, validate_action
-from portal.cases.models import CaseEvent
+from portal.cases.models import Case, CaseEvent
 from portal.cases.services import case_log_event
 from portal.core.models import AppendOnlyError
 from tests.factories import CaseFactory
@@ -73,6 +75,60 @@ def test_events_are_numbered_per_case_with_actor_labels(bureau):
     assert other_event.actor == bureau
     assert other_event.actor_label.startswith(bureau.display_name)
     assert str(bureau.get_role_display()) in other_event.actor_label
+
+
+def test_an_event_takes_its_number_and_the_case_lock_in_one_statement(django_assert_num_queries):
+    case = CaseFactory()
+    case_log_event(case=case, action=CaseAction.NOTE_ADDED)
+    with django_assert_num_queries(2):  # UPDATE … RETURNING the seq, INSERT the event
+        event = case_log_event(case=case, action=CaseAction.NOTE_ADDED)
+    assert event.seq == 2 and case.last_event_seq == 2
+
+
+def test_saving_a_stale_copy_of_the_case_never_turns_the_event_counter_back():
+    case = CaseFactory()
+    stale = Case.objects.get(pk=case.pk)
+    case_log_event(case=case, action=CaseAction.NOTE_ADDED)
+    case_log_event(case=case, action=CaseAction.NOTE_ADDED)
+    stale.next_step = "changed meanwhile"
+    stale.save()
+    assert Case.objects.get(pk=case.pk).last_event_seq == 2
+    assert case_log_event(case=stale, action=CaseAction.NOTE_ADDED).seq == 3
+
+
+def test_the_event_counter_catches_up_with_a_trace_written_another_way():
+    case = CaseFactory()
+    CaseEvent.objects.create(case=case, seq=1, actor_label="系统", action="submitted", to_state="submitted")
+    CaseEvent.objects.create(case=case, seq=2, actor_label="系统", action="note_added")
+    assert case_log_event(case=case, action=CaseAction.NOTE_ADDED).seq == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need a server database")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_events_on_one_case_get_consecutive_numbers():
+    case = CaseFactory()
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def log_some():
+        try:
+            barrier.wait()
+            for _ in range(5):
+                case_log_event(case=Case.objects.get(pk=case.pk), action=CaseAction.NOTE_ADDED)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=log_some) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("seq", flat=True)) == list(
+        range(1, 31)
+    )
 
 
 def test_events_cannot_be_changed_or_deleted_through_the_orm():
