@@ -189,8 +189,9 @@ def application_submit(
     child_name = getattr(child, "name", "") or _("(to be verified)")
 
     try:
-        with transaction.atomic():
-            case = cases.case_open(
+        with (
+            transaction.atomic(),
+            cases.case_opening(
                 service=service,
                 applicant=guardian,
                 subject_name=child_name,
@@ -198,15 +199,12 @@ def application_submit(
                 channel=channel,
                 district=district,
                 by=by,
-            )
+            ) as case,
+        ):
             if rules.promised_days != case.promised_days:
-                from portal.cases.models import Case
-
-                Case.objects.filter(pk=case.pk).update(
-                    promised_days=rules.promised_days,
-                    deadline=add_working_days(case.accepted_on, rules.promised_days),
-                )
-                case.refresh_from_db()
+                case.promised_days = rules.promised_days
+                case.deadline = add_working_days(case.accepted_on, rules.promised_days)
+                case.save(update_fields=["promised_days", "deadline"])
             application = Application.objects.create(
                 case=case,
                 year=year,

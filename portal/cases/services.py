@@ -13,6 +13,8 @@ import datetime as dt
 import hashlib
 import secrets
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -220,6 +222,42 @@ def case_open(
 ) -> Case:
     """Register a new case: reference number, accepted today, deadline in working days, ``submitted``
     event (by ``by``, else the applicant), a message to the applicant. A counter case counts one visit."""
+    with case_opening(
+        service=service,
+        applicant=applicant,
+        subject_name=subject_name,
+        subject_id_number=subject_id_number,
+        channel=channel,
+        district=district,
+        school=school,
+        by=by,
+        note=note,
+    ) as case:
+        pass
+    return case
+
+
+@contextmanager
+def case_opening(
+    *,
+    service: ServiceItem,
+    applicant,
+    subject_name: str,
+    subject_id_number: str = "",
+    channel: str,
+    district,
+    school=None,
+    by=None,
+    note: str = "",
+) -> Iterator[Case]:
+    """:func:`case_open` for a caller with more to write about the new case in the same transaction:
+    the body of the ``with`` block runs with the case saved under a provisional number, and the reference
+    number is taken when the block ends, as the last writes before the caller commits.
+
+    Reference numbers are gapless: the counter row stays locked from the number until the commit, so every
+    other opening of the same service and year waits that long. Taken last, the lock covers the number,
+    the message that announces it and the commit — not the caller's writes. Use it inside the caller's
+    ``transaction.atomic()`` and commit right after; a failure in the block takes no number."""
     errors: dict[str, list[str]] = {}
     subject_name = (subject_name or "").strip()
     if not subject_name:
@@ -240,6 +278,8 @@ def case_open(
     promised = service.promised_days if service.decision_mode == DecisionMode.PROMISED else 0
     at_counter = channel == Channel.COUNTER
     case = Case(
+        # never committed: replaced by the real number before the block's transaction ends
+        reference_no=f"JY-{service.code.upper()}-{today.year}-~{secrets.token_hex(12)}",
         service=service,
         applicant=applicant,
         subject_name=subject_name,
@@ -251,10 +291,9 @@ def case_open(
         promised_days=promised,
         visits=1 if at_counter else 0,
     )
-    case.deadline = compute_deadline(case)  # before the number: its lock is held until the commit
-    # no savepoint: a failure fails the caller's whole action (and gives the number back)
+    case.deadline = compute_deadline(case)
+    # no savepoint: a failure fails the caller's whole action (and takes no number)
     with transaction.atomic(savepoint=False):
-        case.reference_no = _next_reference_no(service_code=service.code, year=today.year)
         case.save()
         actor = by if by is not None else applicant
         case_log_event(
@@ -267,6 +306,9 @@ def case_open(
         )
         if at_counter:
             case_log_event(case=case, action=CaseAction.VISIT_RECORDED, by=actor, data={"visits": 1})
+        yield case
+        case.reference_no = _next_reference_no(service_code=service.code, year=today.year)
+        Case.objects.filter(pk=case.pk).update(reference_no=case.reference_no)
         if promised:
             body = _(
                 "%(service)s: your application is registered as %(reference_no)s; the promised "
@@ -280,7 +322,6 @@ def case_open(
             body=body
             % {"service": service.name, "reference_no": case.reference_no, "deadline": case.deadline},
         )
-    return case
 
 
 # --- status -------------------------------------------------------------------------------------------

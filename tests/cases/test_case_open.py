@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from portal.cases.models import Case, CaseEvent, CaseStatus, ReferenceCounter
-from portal.cases.services import case_open, case_set_next_step
+from portal.cases.services import case_open, case_opening, case_set_next_step
 from portal.catalog.models import DecisionMode
 from portal.notify.models import Message
 from tests.factories import ServiceItemFactory, UserFactory, make_id_number
@@ -139,21 +139,48 @@ def test_concurrent_opens_never_share_a_number(service, district, school):
     assert sorted(numbers) == [f"JY-TST-{year}-{n:06d}" for n in range(1, 25)]
 
 
-def test_the_number_is_taken_last_so_its_lock_is_held_briefly(open_case):
-    """The counter row stays locked until the caller commits: the deadline is worked out before, and a
-    case opened inside the caller's transaction adds no savepoint."""
+def test_the_number_is_taken_last_so_its_lock_is_held_briefly(open_case, service, applicant, district):
+    """The counter row stays locked until the caller commits, so the number is the last thing taken: the
+    caller's own writes about the new case come before it (case_opening), and after it only the number
+    is written into the case and announced to the applicant."""
     from django.test.utils import CaptureQueriesContext
+
+    from portal.cases.services import case_log_event
 
     open_case()  # the year's counter row exists
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
-        open_case()
+        with case_opening(
+            service=service, applicant=applicant, subject_name="王小明", channel="online", district=district
+        ) as case:
+            assert "~" in case.reference_no  # provisional, never committed
+            case_log_event(case=case, action="note_added", note="the caller's own write")
+        assert case.reference_no == f"JY-TST-{case.accepted_on.year}-000002"
     statements = [q["sql"] for q in queries.captured_queries]
     taken = next(i for i, sql in enumerate(statements) if "cases_referencecounter" in sql)
     after = statements[taken + 1 : -1]  # up to the caller's commit (here: releasing its savepoint)
-    assert not [sql for sql in after if "cases_calendarday" in sql or sql.startswith("SAVEPOINT")]
-    inserted = [sql.split('"')[1] for sql in after if sql.startswith("INSERT")]
-    assert inserted == ["cases_case", "cases_caseevent", "notify_message", "notify_delivery"]
-    assert len(after) == len(inserted) + 1  # and the event number
+    assert [sql.split()[0] + " " + sql.split('"')[1] for sql in after] == [
+        "UPDATE cases_case",  # the number
+        "INSERT notify_message",
+        "INSERT notify_delivery",
+    ]
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.reference_no == case.reference_no
+    assert [e.note for e in stored.events.order_by("seq")][-1] == "the caller's own write"
+    assert case.reference_no in Message.objects.get(case=case).subject
+
+
+def test_a_failure_inside_case_opening_takes_no_number(open_case, service, applicant, district):
+    first = open_case()
+    with (
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+        case_opening(
+            service=service, applicant=applicant, subject_name="王小明", channel="online", district=district
+        ),
+    ):
+        raise RuntimeError("the caller's write failed")
+    assert Case.objects.count() == 1
+    assert open_case().reference_no == first.reference_no[:-6] + "000002"
 
 
 def test_next_step_is_shown_and_capped(open_case):
