@@ -4,20 +4,24 @@ e-receipt takes to render.
     python -m bench payments
     BENCH_PAYMENTS_N=500 python -m bench payments
 
-Runs in a throw-away test database (``bench_payments_<name>`` on the configured server; in memory on
-SQLite), never the demo or production data, with Celery eager and the archive's packaging off, so nothing
-is queued to a broker. N bills are written directly (payment code set, no platform call), then N
-``trade.success`` notifications — signed, through the Django request stack (middleware, HMAC check, nonce
-cache, row lock, state change, case event, site message, log row) — and then the same N again, which the
-portal acknowledges as duplicates. Payers have no phone or e-mail, so no delivery task is queued. The
-receipt is rendered once cold (WeasyPrint import, fonts) and ``BENCH_PAYMENTS_RECEIPTS`` times warm
-(default 10).
+Runs in a throw-away test database (``bench_payments_<name>`` on the configured server; a temporary file
+on SQLite — not Django's in-memory test database, whose connection outlives it and would take the next
+benchmark's writes in the same run), never the demo or production data, with Celery eager and the
+archive's packaging off, so nothing is queued to a broker. N bills are written directly (payment code set,
+no platform call), then N ``trade.success`` notifications — signed, through the Django request stack
+(middleware, HMAC check, nonce cache, row lock, state change, case event, site message, log row) — and
+then the same N again, which the portal acknowledges as duplicates. Payers have no phone or e-mail, so no
+delivery task is queued. The receipt is rendered once cold (WeasyPrint import, fonts) and
+``BENCH_PAYMENTS_RECEIPTS`` times warm (default 10).
 """
 
 import json
 import os
+import shutil
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 N = 200
 RECEIPTS = 10
@@ -134,10 +138,10 @@ def run() -> dict:
     archive_receivers = [r for r in case_closed.receivers if "archive" in str(r[0])]
     case_closed.disconnect(dispatch_uid="archive.queue_package")
     setup_test_environment()
-    if connection.vendor != "sqlite":
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = (
-            f"bench_payments_{connection.settings_dict['NAME']}"
-        )
+    scratch = Path(tempfile.mkdtemp(prefix="bench-payments-")) if connection.vendor == "sqlite" else None
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = (
+        str(scratch / "payments.sqlite3") if scratch else f"bench_payments_{connection.settings_dict['NAME']}"
+    )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     settings.PAYMENT_NOTIFY_SECRET = settings.PAYMENT_NOTIFY_SECRET or "bench-notify-secret"
     try:
@@ -164,6 +168,8 @@ def run() -> dict:
             warm.append(time.perf_counter() - t0)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         teardown_test_environment()
         celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
         if archive_receivers:

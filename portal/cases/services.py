@@ -208,31 +208,11 @@ def case_log_event(
 # --- opening a case -----------------------------------------------------------------------------------
 
 
-def case_open(
-    *,
-    service: ServiceItem,
-    applicant,
-    subject_name: str,
-    subject_id_number: str = "",
-    channel: str,
-    district,
-    school=None,
-    by=None,
-    note: str = "",
-) -> Case:
+def case_open(**fields) -> Case:
     """Register a new case: reference number, accepted today, deadline in working days, ``submitted``
-    event (by ``by``, else the applicant), a message to the applicant. A counter case counts one visit."""
-    with case_opening(
-        service=service,
-        applicant=applicant,
-        subject_name=subject_name,
-        subject_id_number=subject_id_number,
-        channel=channel,
-        district=district,
-        school=school,
-        by=by,
-        note=note,
-    ) as case:
+    event (by ``by``, else the applicant), a message to the applicant. A counter case counts one visit.
+    Takes the keyword arguments of :func:`case_opening`."""
+    with case_opening(**fields) as case:
         pass
     return case
 

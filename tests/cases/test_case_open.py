@@ -12,6 +12,7 @@ from portal.cases.services import case_open, case_opening, case_set_next_step
 from portal.catalog.models import DecisionMode
 from portal.notify.models import Message
 from tests.factories import ServiceItemFactory, UserFactory, make_id_number
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -109,32 +110,23 @@ def test_many_opens_get_unique_consecutive_numbers(open_case, set_today):
 def test_concurrent_opens_never_share_a_number(service, district, school):
     applicants = [UserFactory() for _ in range(8)]
     barrier = threading.Barrier(len(applicants))
-    numbers, errors = [], []
+    numbers = []
 
-    def open_one(applicant):
-        try:
-            barrier.wait()
-            for _ in range(3):
-                case = case_open(
-                    service=service,
-                    applicant=applicant,
-                    subject_name="王小明",
-                    channel="online",
-                    district=district,
-                    school=school,
-                )
-                numbers.append(case.reference_no)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def open_some():
+        applicant = applicants.pop()
+        barrier.wait()
+        for _ in range(3):
+            case = case_open(
+                service=service,
+                applicant=applicant,
+                subject_name="王小明",
+                channel="online",
+                district=district,
+                school=school,
+            )
+            numbers.append(case.reference_no)
 
-    threads = [threading.Thread(target=open_one, args=(a,)) for a in applicants]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_in_threads(open_some, len(applicants)) == []
     year = Case.objects.first().accepted_on.year
     assert sorted(numbers) == [f"JY-TST-{year}-{n:06d}" for n in range(1, 25)]
 

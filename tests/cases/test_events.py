@@ -10,6 +10,7 @@ from portal.cases.models import Case, CaseEvent
 from portal.cases.services import case_log_event
 from portal.core.models import AppendOnlyError
 from tests.factories import CaseFactory
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -108,27 +109,15 @@ def test_the_event_counter_catches_up_with_a_trace_written_another_way():
 def test_concurrent_events_on_one_case_get_consecutive_numbers():
     case = CaseFactory()
     barrier = threading.Barrier(6)
-    errors = []
 
     def log_some():
-        try:
-            barrier.wait()
-            for _ in range(5):
-                case_log_event(case=Case.objects.get(pk=case.pk), action=CaseAction.NOTE_ADDED)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        barrier.wait()
+        for _ in range(5):
+            case_log_event(case=Case.objects.get(pk=case.pk), action=CaseAction.NOTE_ADDED)
 
-    threads = [threading.Thread(target=log_some) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("seq", flat=True)) == list(
-        range(1, 31)
-    )
+    assert run_in_threads(log_some, 6) == []
+    seqs = CaseEvent.objects.filter(case=case).order_by("seq").values_list("seq", flat=True)
+    assert list(seqs) == list(range(1, 31))
 
 
 def test_events_cannot_be_changed_or_deleted_through_the_orm():

@@ -8,7 +8,6 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 from payments import notifications
@@ -20,6 +19,7 @@ from portal.notify.models import Message
 from sandbox.payments.models import PaymentFault, PlatformNotification
 from tests.i18n import zh
 from tests.payments.conftest import NOTIFY_PATH, past, postgresql_only
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -256,33 +256,22 @@ def test_two_workers_processing_the_same_notification_at_once_change_it_once(
         return original_pay(self, **kwargs)
 
     monkeypatch.setattr(Order, "pay", slow_pay)
-    barrier, results, errors = threading.Barrier(2), [], []
+    barrier, results = threading.Barrier(2), []
 
     def worker():
-        try:
-            headers = sign_headers(
-                app_key=settings.PAYMENT_APP_KEY,
-                secret=settings.PAYMENT_NOTIFY_SECRET,
-                method="POST",
-                path=NOTIFY_PATH,
-                body=body,
-            )
-            barrier.wait()
-            started = time.monotonic()
-            row = notifications.notification_receive(
-                method="POST", path=NOTIFY_PATH, headers=headers, body=body
-            )
-            results.append((row.outcome, time.monotonic() - started))
-        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        headers = sign_headers(
+            app_key=settings.PAYMENT_APP_KEY,
+            secret=settings.PAYMENT_NOTIFY_SECRET,
+            method="POST",
+            path=NOTIFY_PATH,
+            body=body,
+        )
+        barrier.wait()
+        started = time.monotonic()
+        row = notifications.notification_receive(method="POST", path=NOTIFY_PATH, headers=headers, body=body)
+        results.append((row.outcome, time.monotonic() - started))
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    errors = run_in_threads(worker, 2, timeout=30)
     assert not errors, errors
     assert sorted(outcome for outcome, _ in results) == [
         NotificationOutcome.APPLIED,

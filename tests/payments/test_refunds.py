@@ -6,7 +6,7 @@ import time
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 
 from payments import refunds
 from payments.catalogue import PaymentAction
@@ -18,6 +18,7 @@ from portal.notify.models import Message
 from sandbox.payments.models import PaymentFault, PlatformOrder
 from tests.i18n import zh
 from tests.payments.conftest import postgresql_only
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -155,22 +156,16 @@ def test_two_refunds_at_the_same_moment_cannot_exceed_what_was_paid(
     monkeypatch.setattr(Refund.objects, "create", slow_create)
 
     def worker():
+        barrier.wait()
         try:
-            barrier.wait()
             made = refunds.order_refund(
                 order=Order.objects.get(pk=order.pk), by=bureau, amount_fen=10000, reason="退费"
             )
             results.append(made.state)
         except ValidationError as exc:
             results.append(exc.message_dict.get("amount", ["?"])[0])
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    assert run_in_threads(worker, 2, timeout=30) == []
     assert Refund.objects.count() == 1
     assert len(results) == 2 and RefundState.SUCCEEDED in results
     assert any("¥40.50" in str(r) for r in results)  # the second saw the first's reservation
