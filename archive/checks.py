@@ -9,43 +9,22 @@ Every item names the part it is about, so a failure says where to look.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from defusedxml import ElementTree as SafeET
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from archive import keys
 from archive import manifest as mf
 from archive.package import DOCUMENT, EMBEDDED, MANIFEST, PART_TYPES
+from portal.core.pdfinspect import PDF_READ_ERRORS, inspect_pdf
 
 logger = logging.getLogger(__name__)
 
-PDFAID_NS = "http://www.aiim.org/pdfa/ns/id/"
 MAGIC = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
-# keys and action types that run code or reach outside the document
-ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/RichMedia", "/XFA"}
-ACTIVE_ACTIONS = {
-    "/JavaScript",
-    "/Launch",
-    "/SubmitForm",
-    "/ImportData",
-    "/ResetForm",
-    "/GoToR",
-    "/GoToE",
-    "/Rendition",
-    "/RichMediaExecute",
-    "/Movie",
-    "/Sound",
-}
-FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 
 
 class Property(models.TextChoices):
@@ -120,88 +99,6 @@ class CheckReport:
 
 def sniff(head: bytes) -> str:
     return next((mime for magic, mime in MAGIC if head.startswith(magic)), "")
-
-
-# --- PDF inspection -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class PdfFindings:
-    pages: int = 0
-    pdfa: tuple[str, str] = ("", "")  # (part, conformance) from the XMP metadata
-    unembedded_fonts: list[str] = field(default_factory=list)
-    active: list[str] = field(default_factory=list)
-    embedded_files: dict[str, bytes] = field(default_factory=dict)
-
-
-def _walk(root) -> list[DictionaryObject]:
-    """Every dictionary reachable from ``root`` (streams' dictionaries included), each once."""
-    seen_refs: set[tuple[int, int]] = set()
-    seen_ids: set[int] = set()
-    found: list[DictionaryObject] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, IndirectObject):
-            ref = (node.idnum, node.generation)
-            if ref in seen_refs:
-                continue
-            seen_refs.add(ref)
-            node = node.get_object()
-        if id(node) in seen_ids:
-            continue
-        if isinstance(node, DictionaryObject):
-            seen_ids.add(id(node))
-            found.append(node)
-            stack.extend(node.values())
-        elif isinstance(node, ArrayObject):
-            seen_ids.add(id(node))
-            stack.extend(node)
-    return found
-
-
-def _xmp_pdfa(reader: PdfReader) -> tuple[str, str]:
-    metadata = reader.trailer["/Root"].get("/Metadata")
-    if metadata is None:
-        return ("", "")
-    root = SafeET.fromstring(metadata.get_object().get_data())
-    part = conformance = ""
-    for element in root.iter():
-        for name, value in element.attrib.items():
-            if name == f"{{{PDFAID_NS}}}part":
-                part = value
-            elif name == f"{{{PDFAID_NS}}}conformance":
-                conformance = value
-        if element.tag == f"{{{PDFAID_NS}}}part":
-            part = (element.text or "").strip()
-        elif element.tag == f"{{{PDFAID_NS}}}conformance":
-            conformance = (element.text or "").strip()
-    return (part, conformance)
-
-
-def inspect_pdf(data: bytes) -> PdfFindings:
-    """Pages, PDF/A declaration, fonts without an embedded font program, active content and embedded
-    files of a PDF. Raises pypdf's errors (or ValueError) when it does not parse."""
-    reader = PdfReader(io.BytesIO(data), strict=False)
-    findings = PdfFindings(pages=len(reader.pages))
-    findings.pdfa = _xmp_pdfa(reader)
-    for node in _walk(reader.trailer):
-        kind = node.get("/Type")
-        if kind == "/Font" and node.get("/Subtype") not in ("/Type0", "/Type3"):
-            descriptor = node.get("/FontDescriptor")
-            descriptor = descriptor.get_object() if descriptor is not None else None
-            if descriptor is None or not any(k in descriptor for k in FONT_FILES):
-                findings.unembedded_fonts.append(str(node.get("/BaseFont", "?")))
-        for key in ACTIVE_KEYS & set(node.keys()):
-            findings.active.append(key)
-        action = node.get("/S")
-        if action in ACTIVE_ACTIONS:
-            findings.active.append(f"/S {action}")
-    for name, contents in reader.attachments.items():
-        findings.embedded_files[name] = contents[0] if contents else b""
-    findings.unembedded_fonts = sorted(set(findings.unembedded_fonts))
-    findings.active = sorted(set(findings.active))
-    return findings
 
 
 # --- the check ----------------------------------------------------------------------------------------------
@@ -342,7 +239,7 @@ def check_package(folder: Path, *, trusted_key_ids: frozenset[str] | None = None
             continue
         try:
             findings = inspect_pdf(data)
-        except (PyPdfError, ValueError, KeyError, TypeError, SafeET.ParseError) as exc:
+        except PDF_READ_ERRORS as exc:
             report.add(U, "pdf_parses", False, path, f"{type(exc).__name__}: {exc}")
             continue
         report.add(U, "pdf_parses", findings.pages > 0, path, f"{findings.pages} page(s)")

@@ -1,6 +1,7 @@
 """factory_boy factories with a trait per role / state (STYLE.md)."""
 
 import datetime as dt
+import io
 
 import factory
 from django.utils import timezone
@@ -16,6 +17,18 @@ def make_id_number(birth: dt.date, seq: int, area: str = "330411") -> str:
     """A valid GB 11643 ID number; ``seq`` odd for a man, even for a woman."""
     first17 = f"{area}{birth:%Y%m%d}{seq % 1000:03d}"
     return first17 + id_check_char(first17)
+
+
+def tiny_pdf(text: str = "proof") -> bytes:
+    """A one-page PDF made with pypdf (no fonts, no active content): what a family's scan would be."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Title": text})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 class DistrictFactory(factory.django.DjangoModelFactory):

@@ -46,6 +46,7 @@ from portal.cases.scoping import can_handle, is_applicant
 from portal.cases.signals import case_closed
 from portal.catalog.models import DecisionMode, ServiceItem
 from portal.core.idcodes import normalize_id_number
+from portal.core.pdfinspect import PDF_READ_ERRORS, inspect_pdf
 from portal.notify.services import message_send
 
 BUREAU_TZ = ZoneInfo("Asia/Shanghai")
@@ -531,6 +532,38 @@ def _clean_original_name(name: str) -> str:
     return name[:255]
 
 
+def _refuse_unarchivable_pdf(data: bytes) -> None:
+    """A PDF the electronic archive would refuse (DA/T 70 usability and security) is refused now, with a
+    message the family can act on, rather than keeping their case out of the archive later."""
+    try:
+        findings = inspect_pdf(data)
+    except PDF_READ_ERRORS:
+        findings = None
+    if findings is None or findings.pages < 1:
+        raise ValidationError(
+            {
+                "file": [
+                    _(
+                        "This PDF cannot be opened (it is damaged or password-protected). Upload it again, "
+                        "or upload a photo or scan (JPEG or PNG)."
+                    )
+                ]
+            }
+        )
+    if findings.active or findings.embedded_files:
+        raise ValidationError(
+            {
+                "file": [
+                    _(
+                        "This PDF contains scripts, actions, media or attached files, which the electronic "
+                        "archive does not keep. Print it to a new PDF, or upload a photo or scan (JPEG or "
+                        "PNG)."
+                    )
+                ]
+            }
+        )
+
+
 def attachment_add(*, case: Case, by, kind: str, uploaded_file) -> Attachment:
     """Store an uploaded material under a random name after checking its size and its real type (from
     its first bytes); keep the original name for display, record its SHA-256 and write an event.
@@ -573,6 +606,9 @@ def attachment_add(*, case: Case, by, kind: str, uploaded_file) -> Attachment:
             size += len(chunk)
             if size > limit:
                 raise too_big
+        if content_type == "application/pdf":
+            uploaded_file.seek(0)
+            _refuse_unarchivable_pdf(uploaded_file.read())
         extension = allowed[content_type]
         attachment = Attachment(
             case=locked,

@@ -10,25 +10,20 @@ import pytest
 from archive import keys
 from portal.cases import services as cases
 from portal.catalog.models import DecisionMode, RetentionPeriod
-from tests.factories import DistrictFactory, SchoolFactory, ServiceItemFactory, UserFactory, make_id_number
+from tests.factories import (
+    DistrictFactory,
+    SchoolFactory,
+    ServiceItemFactory,
+    UserFactory,
+    make_id_number,
+    tiny_pdf,
+)
 
 RARE_NAME = "王小𬌗"
 PNG_1PX = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-
-
-def tiny_pdf(text: str = "proof") -> bytes:
-    """A one-page PDF made with pypdf (no fonts, no active content)."""
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    writer.add_metadata({"/Title": text})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 class Upload(io.BytesIO):

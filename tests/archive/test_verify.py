@@ -18,8 +18,8 @@ from archive import keys
 from archive.checks import _trace_gaps, check_package, inspect_pdf
 from archive.models import ArchivePackage, PackageCheck
 from archive.services import package_folder, package_verify
-from tests.archive.conftest import tiny_pdf
 from tests.archive.helpers import copy_package, reseal
+from tests.factories import tiny_pdf
 
 pytestmark = pytest.mark.django_db
 LISTED = ("integrity", "attachments_listed", "document.pdf#case-data.json")

@@ -2,6 +2,7 @@
 a random name, the original name is kept, strangers are refused, and a failed write leaves no file."""
 
 import hashlib
+import io
 import re
 from pathlib import Path
 
@@ -9,15 +10,17 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from portal.cases import services
 from portal.cases.models import Attachment, CaseEvent
 from portal.cases.services import CaseActionNotAllowed, attachment_add
-from tests.factories import CaseInStatusFactory, SchoolFactory, UserFactory
+from tests.factories import CaseInStatusFactory, SchoolFactory, UserFactory, tiny_pdf
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = tiny_pdf()
+NO_PAGES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 40
@@ -95,14 +98,14 @@ def test_other_content_is_refused_whatever_its_name(case, name, content):
 
 
 def test_an_oversize_file_is_refused(case, settings):
-    settings.ATTACHMENT_MAX_BYTES = 1024
-    upload = SimpleUploadedFile("big.pdf", b"%PDF-1.7\n" + b"0" * 1100, content_type="application/pdf")
+    settings.ATTACHMENT_MAX_BYTES = len(PDF)
+    upload = SimpleUploadedFile("big.pdf", PDF + b"\n", content_type="application/pdf")
     with pytest.raises(ValidationError) as excinfo:
         attachment_add(case=case, by=case.applicant, kind="证明", uploaded_file=upload)
     assert "file" in excinfo.value.message_dict
     assert stored_files() == []
-    exactly = SimpleUploadedFile("ok.pdf", b"%PDF-1.7\n" + b"0" * (1024 - 9))
-    assert attachment_add(case=case, by=case.applicant, kind="证明", uploaded_file=exactly).size == 1024
+    exactly = SimpleUploadedFile("ok.pdf", PDF)
+    assert attachment_add(case=case, by=case.applicant, kind="证明", uploaded_file=exactly).size == len(PDF)
 
 
 def test_who_may_add(case):
@@ -136,5 +139,55 @@ def test_a_failed_database_write_leaves_no_file_behind(case, monkeypatch):
         attachment_add(
             case=case, by=case.applicant, kind="证明", uploaded_file=SimpleUploadedFile("a.pdf", PDF)
         )
+    assert not Attachment.objects.exists()
+    assert stored_files() == []
+
+
+def _pdf_with_root(entries: dict) -> bytes:
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    for key, value in entries.items():
+        if key == "/OpenAction":
+            value = DictionaryObject(
+                {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject(value)}
+            )
+        writer._root_object[NameObject(key)] = value
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _pdf_with_attached_file() -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(PDF)))
+    writer.add_attachment("payload.exe", b"MZ...")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (lambda: _pdf_with_root({"/OpenAction": "app.alert('hi');"}), "scripts"),
+        (_pdf_with_attached_file, "attached files"),
+        (lambda: PDF[: len(PDF) // 2], "cannot be opened"),
+        (
+            lambda: b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+            "cannot be opened",
+        ),
+    ],
+    ids=["javascript", "embedded-file", "truncated", "no-pages"],
+)
+def test_a_pdf_the_archive_would_refuse_is_refused_at_upload(case, data, words):
+    """Otherwise the case could never be archived: its package would fail the four-properties check."""
+    upload = SimpleUploadedFile("证明.pdf", data(), content_type="application/pdf")
+    with translation.override("en"), pytest.raises(ValidationError) as excinfo:
+        attachment_add(case=case, by=case.applicant, kind="证明", uploaded_file=upload)
+    assert words in excinfo.value.message_dict["file"][0]
     assert not Attachment.objects.exists()
     assert stored_files() == []

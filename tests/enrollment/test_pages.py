@@ -13,7 +13,7 @@ from portal.accounts.models import User
 from portal.cases.models import Channel
 from portal.orgs.models import School
 from tests.enrollment.conftest import YEAR, ZONE_P2, new_id, submit
-from tests.factories import UserFactory
+from tests.factories import UserFactory, tiny_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -372,9 +372,7 @@ def test_supplement_requested_then_uploaded_returns_to_review(
     client.force_login(family.guardian)
     status = client.get(f"/enrollment/applications/{app.case.reference_no}/").content.decode()
     assert "请上传出生医学证明" in status and 'enctype="multipart/form-data"' in status
-    upload = SimpleUploadedFile(
-        "birth.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "application/pdf"
-    )
+    upload = SimpleUploadedFile("birth.pdf", tiny_pdf(), "application/pdf")
     response = client.post(
         f"/enrollment/applications/{app.case.reference_no}/supplement/",
         {"kind": "出生医学证明", "file": upload},

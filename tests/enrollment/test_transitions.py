@@ -9,11 +9,11 @@ from django_fsm import has_transition_perm
 from enrollment import services
 from enrollment.models import Application, State
 from portal.cases.models import CaseStatus
-from tests.factories import ApplicationFactory, DistrictFactory, SchoolFactory, UserFactory
+from tests.factories import ApplicationFactory, DistrictFactory, SchoolFactory, UserFactory, tiny_pdf
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+PDF = tiny_pdf()
 
 
 def _pdf():
