@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from portal.cases.actions import label_for
-from portal.cases.models import Case, CaseEvent, RectificationStatus, RectificationTask
+from portal.cases.models import FINAL_STATUSES, Case, CaseEvent, RectificationStatus, RectificationTask
 from portal.cases.scoping import scope_cases
 
 
@@ -81,4 +81,13 @@ def overdue_rectifications(today: dt.date) -> QuerySet[RectificationTask]:
         RectificationTask.objects.filter(status=RectificationStatus.OPEN, due_on__lt=today)
         .select_related("case")
         .order_by("due_on", "pk")
+    )
+
+
+def cases_whose_deadline_spans(day: dt.date) -> QuerySet[Case]:
+    """Running cases (not final, clock not paused) for which ``day`` counts or could count towards the
+    deadline: accepted before it, due on or after it. A change to whether ``day`` is a working day moves
+    their deadline; no other case's."""
+    return Case.objects.exclude(status__in=FINAL_STATUSES).filter(
+        paused_since__isnull=True, accepted_on__lt=day, deadline__gte=day
     )

@@ -421,6 +421,31 @@ def case_pause_clock(*, case: Case, by, reason: str) -> Case:
     return _sync(case, locked)
 
 
+def case_recompute_deadline(*, case: Case, note: str = "") -> bool:
+    """Work a running case's deadline out again from the working-day calendar as it now stands — after
+    bureau staff entered public holidays or make-up working days (调休) for dates inside its window. A
+    change is written to the trace (``deadline_changed``, old and new date) and shown to the applicant
+    with the case. A final case, or one whose clock is paused (its deadline moves on resume), is left
+    alone. True when the deadline moved."""
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.is_final or locked.clock_paused or locked.deadline is None:
+            return False
+        previous, deadline = locked.deadline, compute_deadline(locked)
+        if deadline == previous:
+            return False
+        Case.objects.filter(pk=locked.pk).update(deadline=deadline)
+        locked.deadline = deadline
+        case_log_event(
+            case=locked,
+            action=CaseAction.DEADLINE_CHANGED,
+            note=note,
+            data={"previous_deadline": previous.isoformat(), "deadline": deadline.isoformat()},
+        )
+    _sync(case, locked)
+    return True
+
+
 def case_resume_clock(*, case: Case, by, note: str = "") -> Case:
     """Restart the clock: the working days in [pause start, today) are added to the case's paused days
     and the deadline moves by exactly that many working days. Handling staff, the applicant (having

@@ -1,11 +1,13 @@
 """Periodic work of the case kernel. Thin and idempotent: load IDs, call a service per row."""
 
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.utils.translation import gettext as _
 
 from portal.cases import selectors, services
-from portal.cases.models import RectificationTask
+from portal.cases.models import Case, RectificationTask
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +32,25 @@ def flag_overdue_rectifications() -> int:
     if flagged:
         log.info("flagged %s overdue rectification task(s)", flagged)
     return flagged
+
+
+@shared_task(
+    name="cases.recompute_deadlines",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def recompute_deadlines(day: str) -> int:
+    """After a calendar day was entered, changed or removed: move the deadline of every running case
+    whose window holds that day. Idempotent (an unchanged deadline writes nothing). Returns how many
+    moved."""
+    date = dt.date.fromisoformat(day)
+    note = _("Working-day calendar changed for %(date)s") % {"date": date.isoformat()}
+    moved = 0
+    for case_id in selectors.cases_whose_deadline_spans(date).values_list("pk", flat=True).iterator():
+        if services.case_recompute_deadline(case=Case.objects.get(pk=case_id), note=note):
+            moved += 1
+    if moved:
+        log.info("calendar day %s moved the deadline of %s case(s)", day, moved)
+    return moved
