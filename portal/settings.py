@@ -232,6 +232,7 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "rectification-overdue": {"task": "cases.flag_overdue_rectifications", "schedule": 3600.0},
+    "attachment-orphans": {"task": "cases.sweep_orphan_attachments", "schedule": 3600.0},
     "enrollment-sweeper": {"task": "enrollment.requeue_stuck", "schedule": 300.0},
     "payments-sweep": {"task": "payments.sweep", "schedule": 300.0},
     "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=2, minute=30)},

@@ -666,6 +666,36 @@ def attachment_add(*, case: Case, by, kind: str, uploaded_file) -> Attachment:
 # --- rating (好差评) and rectification -----------------------------------------------------------------
 
 
+def attachments_sweep_orphans(*, older_than: dt.timedelta) -> int:
+    """Delete stored attachment files that no attachment row refers to and that are older than
+    ``older_than`` — left by a process killed between writing the file and committing its row (a failed
+    write already removes its file). They hold personal data nobody can reach, so they are not kept.
+    The age keeps a file whose row is still being committed. Returns how many were deleted."""
+    from django.core.files.storage import default_storage
+
+    folder = "attachments"
+    try:
+        _dirs, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    known: set[str] = set()
+    for start in range(0, len(names), 1000):  # bounded IN lists, whatever the folder holds
+        chunk = names[start : start + 1000]
+        known.update(Attachment.objects.filter(stored_name__in=chunk).values_list("stored_name", flat=True))
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    for name in sorted(set(names) - known):
+        path = f"{folder}/{name}"
+        try:
+            if default_storage.get_modified_time(path) >= cutoff:
+                continue
+            default_storage.delete(path)
+        except FileNotFoundError:  # another sweeper got there first
+            continue
+        deleted += 1
+    return deleted
+
+
 def case_rate(*, case: Case, by, level: int, comment: str = "") -> Rating:
     """The applicant rates a finished case, once. A rating of 1 or 2 opens a rectification task due
     in 15 working days (the 好差评 rule) and tells the district's bureau staff."""

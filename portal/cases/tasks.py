@@ -54,3 +54,13 @@ def recompute_deadlines(day: str) -> int:
     if moved:
         log.info("calendar day %s moved the deadline of %s case(s)", day, moved)
     return moved
+
+
+@shared_task(name="cases.sweep_orphan_attachments", acks_late=True)
+def sweep_orphan_attachments() -> int:
+    """Hourly: stored attachment files without a row, older than an hour
+    (services.attachments_sweep_orphans)."""
+    deleted = services.attachments_sweep_orphans(older_than=dt.timedelta(hours=1))
+    if deleted:
+        log.warning("deleted %s attachment file(s) no attachment refers to", deleted)
+    return deleted

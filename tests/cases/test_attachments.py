@@ -3,7 +3,9 @@ a random name, the original name is kept, strangers are refused, and a failed wr
 
 import hashlib
 import io
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from django.utils import translation
 from portal.cases import services
 from portal.cases.models import Attachment, CaseEvent
 from portal.cases.services import CaseActionNotAllowed, attachment_add
+from portal.cases.tasks import sweep_orphan_attachments
 from tests.factories import CaseInStatusFactory, SchoolFactory, UserFactory, tiny_pdf
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +194,23 @@ def test_a_pdf_the_archive_would_refuse_is_refused_at_upload(case, data, words):
     assert words in excinfo.value.message_dict["file"][0]
     assert not Attachment.objects.exists()
     assert stored_files() == []
+
+
+def test_files_left_without_a_row_are_swept_after_an_hour(case):
+    """A worker killed between writing the file and committing its row leaves a file nobody can reach."""
+
+    upload = SimpleUploadedFile("a.pdf", PDF)
+    kept = attachment_add(case=case, by=case.applicant, kind="户口簿", uploaded_file=upload)
+    folder = Path(settings.MEDIA_ROOT) / "attachments"
+    old_orphan, new_orphan = folder / ("0" * 32 + ".pdf"), folder / ("1" * 32 + ".pdf")
+    for path in (old_orphan, new_orphan):
+        path.write_bytes(PDF)
+    two_hours_ago = time.time() - 7200
+    os.utime(old_orphan, (two_hours_ago, two_hours_ago))
+    os.utime(Path(kept.file.path), (two_hours_ago, two_hours_ago))  # old, but an attachment's
+
+    assert sweep_orphan_attachments() == 1
+    assert not old_orphan.exists()
+    assert new_orphan.exists()  # perhaps a row still being committed
+    assert Path(kept.file.path).exists()
+    assert sweep_orphan_attachments() == 0
