@@ -13,6 +13,7 @@ however many of them learn it, in whatever order.
 import datetime as dt
 import logging
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 
@@ -197,19 +198,23 @@ def order_issue(
 
     today = cases.local_today()
     try:
-        with transaction.atomic():
-            if case is None:
-                case = cases.case_open(
-                    service=ServiceItem.objects.get(code=FEE_ITEM),
-                    applicant=payer,
-                    subject_name=subject_name,
-                    subject_id_number=subject_id_number,
-                    channel=channel,
-                    district=district,
-                    school=school,
-                    by=by,
-                    note=fee_item.name,
-                )
+        # a bill of its own opens its case, numbered after the bill's writes (the number's lock is short)
+        own_case = (
+            nullcontext(case)
+            if case is not None
+            else cases.case_opening(
+                service=ServiceItem.objects.get(code=FEE_ITEM),
+                applicant=payer,
+                subject_name=subject_name,
+                subject_id_number=subject_id_number,
+                channel=channel,
+                district=district,
+                school=school,
+                by=by,
+                note=fee_item.name,
+            )
+        )
+        with transaction.atomic(), own_case as case:
             order = Order.objects.create(
                 order_no=_new_order_no(),
                 fee_item=fee_item,
