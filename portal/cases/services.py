@@ -260,7 +260,7 @@ def case_opening(
     at_counter = channel == Channel.COUNTER
     case = Case(
         # never committed: replaced by the real number before the block's transaction ends
-        reference_no=f"JY-{service.code.upper()}-{today.year}-~{secrets.token_hex(12)}",
+        reference_no=f"JY-{service.code.upper()}-{today.year}-~{secrets.token_hex(8)}",
         service=service,
         applicant=applicant,
         subject_name=subject_name,

@@ -183,3 +183,9 @@ def test_next_step_is_shown_and_capped(open_case):
     with pytest.raises(ValidationError) as excinfo:
         case_set_next_step(case=case, text="长" * 301)
     assert "next_step" in excinfo.value.message_dict
+
+
+def test_the_longest_service_code_fits_the_provisional_and_the_real_number(open_case, set_today):
+    set_today(date(2026, 3, 2))
+    service = ServiceItemFactory(code="ABCDEFGH", decision_mode=DecisionMode.PROMISED, promised_days=5)
+    assert open_case(service=service).reference_no == "JY-ABCDEFGH-2026-000001"
