@@ -20,11 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from archive import keys
 from archive import manifest as mf
 from archive.package import DOCUMENT, EMBEDDED, MANIFEST, PART_TYPES
+from portal.core.filetypes import sniff_content_type
 from portal.core.pdfinspect import PDF_READ_ERRORS, inspect_pdf
 
 logger = logging.getLogger(__name__)
-
-MAGIC = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 
 
 class Property(models.TextChoices):
@@ -95,10 +94,6 @@ class CheckReport:
     @classmethod
     def from_json(cls, rows: list[dict]) -> CheckReport:
         return cls([CheckItem(**row) for row in rows])
-
-
-def sniff(head: bytes) -> str:
-    return next((mime for magic, mime in MAGIC if head.startswith(magic)), "")
 
 
 # --- the check ----------------------------------------------------------------------------------------------
@@ -207,7 +202,7 @@ def check_package(folder: Path, *, trusted_key_ids: frozenset[str] | None = None
             if digest == part.sha256
             else f"SHA-256 {digest[:16]}… differs from the manifest's {part.sha256[:16]}…",
         )
-        actual = sniff(data[:16])
+        actual = sniff_content_type(data[:16])
         report.add(
             S,
             "file_types",
@@ -235,7 +230,7 @@ def check_package(folder: Path, *, trusted_key_ids: frozenset[str] | None = None
     # usability and security of each PDF; the embedded case data
     embedded: bytes | None = None
     for path, data in contents.items():
-        if sniff(data[:16]) != "application/pdf":
+        if sniff_content_type(data[:16]) != "application/pdf":
             continue
         try:
             findings = inspect_pdf(data)

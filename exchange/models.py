@@ -69,9 +69,14 @@ class Authorisation(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("an authorisation is not edited; revoke it and grant a new one")
+        self.derive_subject()
+        super().save(*args, **kwargs)
+
+    def derive_subject(self) -> None:
+        """Set the keyed hash (what look-ups match on) and the masked form (what screens show) of the
+        subject's ID number; save() does it, and so must whoever inserts rows in bulk."""
         self.subject_hash = pii.keyed_hash(self.subject_id_number)
         self.subject_masked = pii.mask_id(self.subject_id_number)
-        super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("authorisations are kept; revoke instead")

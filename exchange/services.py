@@ -81,18 +81,16 @@ def authorisations_grant(
             raise ValidationError(
                 f"unknown registries: {', '.join(unknown)}" if unknown else "no registry chosen"
             )
-        rows.append(
-            Authorisation(
-                guardian=guardian,
-                subject_id_number=subject,
-                subject_hash=pii.keyed_hash(subject),
-                subject_masked=pii.mask_id(subject),
-                subject_name=subject_name,
-                case=case,
-                purpose=purpose.strip()[:200],
-                sources=allowed,
-            )
+        row = Authorisation(
+            guardian=guardian,
+            subject_id_number=subject,
+            subject_name=subject_name,
+            case=case,
+            purpose=purpose.strip()[:200],
+            sources=allowed,
         )
+        row.derive_subject()  # bulk_create does not call save()
+        rows.append(row)
     return Authorisation.objects.bulk_create(rows)
 
 

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,8 +11,15 @@ class CasesConfig(AppConfig):
     def ready(self):
         from portal.cases.models import CalendarDay
 
-        for signal in (post_save, post_delete):
-            signal.connect(_calendar_day_changed, sender=CalendarDay, dispatch_uid=f"cases.calendar.{signal}")
+        pre_save.connect(_calendar_day_moving, sender=CalendarDay, dispatch_uid="cases.calendar_day_moving")
+        post_save.connect(_calendar_day_changed, sender=CalendarDay, dispatch_uid="cases.calendar_day_saved")
+        post_delete.connect(_calendar_day_changed, sender=CalendarDay, dispatch_uid="cases.calendar_day_gone")
+
+
+def _calendar_day_moving(sender, instance, **kwargs):
+    """An existing row edited to another date changes two days: remember the one it leaves."""
+    if instance.pk and not kwargs.get("raw"):
+        instance._previous_date = sender.objects.filter(pk=instance.pk).values_list("date", flat=True).first()
 
 
 def _calendar_day_changed(sender, instance, **kwargs):
@@ -26,4 +33,6 @@ def _calendar_day_changed(sender, instance, **kwargs):
 
     if kwargs.get("raw"):  # loaddata: the rows are as they were
         return
-    transaction.on_commit(partial(recompute_deadlines.delay, instance.date.isoformat()))
+    days = {instance.date, getattr(instance, "_previous_date", None)} - {None}
+    for day in sorted(days):
+        transaction.on_commit(partial(recompute_deadlines.delay, day.isoformat()))

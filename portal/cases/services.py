@@ -45,6 +45,7 @@ from portal.cases.models import (
 from portal.cases.scoping import can_handle, is_applicant
 from portal.cases.signals import case_closed
 from portal.catalog.models import DecisionMode, ServiceItem
+from portal.core.filetypes import sniff_content_type
 from portal.core.idcodes import normalize_id_number
 from portal.core.pdfinspect import PDF_READ_ERRORS, inspect_pdf
 from portal.notify.services import message_send
@@ -61,14 +62,6 @@ CASE_TRANSITIONS = {
     "reject": gettext_lazy("rejected"),
     "withdraw": gettext_lazy("withdrawn"),
 }
-
-# Magic numbers of the file types the portal accepts; the client's content type and file name are not
-# trusted.
-FILE_SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
 
 
 class CaseActionNotAllowed(ValidationError):
@@ -159,15 +152,12 @@ def _close_open_pause(case: Case, today: dt.date) -> tuple[int, ClockPause | Non
 
 
 # The next seq of a case's trace, taking the case's row lock, in one statement. It never falls behind the
-# trace, should an event ever be written another way (on SQLite, two-argument MAX is GREATEST).
-_TAKE_EVENT_SEQ = {
-    "postgresql": "UPDATE cases_case SET last_event_seq = GREATEST(last_event_seq, COALESCE("
+# trace, should an event ever be written another way.
+_TAKE_EVENT_SEQ = (
+    "UPDATE cases_case SET last_event_seq = {greatest}(last_event_seq, COALESCE("
     "(SELECT MAX(seq) FROM cases_caseevent WHERE case_id = %s), 0)) + 1 "
-    "WHERE id = %s RETURNING last_event_seq",
-    "sqlite": "UPDATE cases_case SET last_event_seq = MAX(last_event_seq, COALESCE("
-    "(SELECT MAX(seq) FROM cases_caseevent WHERE case_id = %s), 0)) + 1 "
-    "WHERE id = %s RETURNING last_event_seq",
-}
+    "WHERE id = %s RETURNING last_event_seq"
+)
 
 
 def case_log_event(
@@ -184,7 +174,8 @@ def case_log_event(
     ``seq`` is the next number for the case, taken with the case's row lock (one ``UPDATE … RETURNING``
     of ``Case.last_event_seq``, see ``_TAKE_EVENT_SEQ``)."""
     action_value = validate_action(action)
-    take = _TAKE_EVENT_SEQ[connection.vendor]
+    # two-argument MAX is SQLite's GREATEST
+    take = _TAKE_EVENT_SEQ.format(greatest="GREATEST" if connection.vendor == "postgresql" else "MAX")
     # no savepoint: a failure here fails the caller's whole action, which is what it should do
     with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
@@ -542,13 +533,6 @@ def case_set_next_step(*, case: Case, text: str) -> Case:
 
 
 # --- attachments --------------------------------------------------------------------------------------
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    for signature, content_type in FILE_SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    return None
 
 
 def _clean_original_name(name: str) -> str:

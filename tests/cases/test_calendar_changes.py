@@ -83,3 +83,14 @@ def test_nothing_is_queued_until_the_calendar_change_commits(opened, django_capt
         CalendarDay.objects.create(date=date(2027, 3, 4), is_workday=False)
     assert len(queued) == 1
     assert Case.objects.get(pk=case.pk).deadline == date(2027, 3, 8)  # not yet: the change may roll back
+
+
+def test_moving_a_calendar_day_to_another_date_recomputes_both(opened, django_capture_on_commit_callbacks):
+    case = opened()
+    with django_capture_on_commit_callbacks(execute=True):
+        row = CalendarDay.objects.create(date=date(2027, 3, 3), is_workday=False)
+    assert Case.objects.get(pk=case.pk).deadline == date(2027, 3, 9)
+    row.date = date(2027, 3, 12)  # entered on the wrong day: after the deadline, so no longer counts
+    with django_capture_on_commit_callbacks(execute=True):
+        row.save()
+    assert Case.objects.get(pk=case.pk).deadline == date(2027, 3, 8)
