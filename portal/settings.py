@@ -141,6 +141,10 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 OTP_TTL = timedelta(minutes=5)
 OTP_RESEND_INTERVAL = timedelta(seconds=60)
+# Sign-in codes are limited per phone (one a minute, a daily cap); the per-address rate only guards against
+# SMS pumping and is high enough for the NAT of a school, an office or a carrier (portal/accounts/throttles.py)
+OTP_DAILY_LIMIT = env.int("OTP_DAILY_LIMIT", default=10)
+OTP_ADDRESS_RATE = env("OTP_ADDRESS_RATE", default="300/min")
 
 # --- i18n: Chinese first, English through Django's i18n ---------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -192,7 +196,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.core.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"otp": "10/hour"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Education public-services portal API",

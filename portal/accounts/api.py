@@ -7,10 +7,9 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from portal.accounts import identity, services
+from portal.accounts import identity, services, throttles
 
 
 class PhoneSerializer(serializers.Serializer):
@@ -36,17 +35,34 @@ def _issue_token(user) -> str:
         return Token.objects.create(user=user).key
 
 
+def _too_many(message: str, wait_seconds: int, **fields) -> Response:
+    return Response(
+        {"detail": message, "wait_seconds": wait_seconds, **fields},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(wait_seconds)},
+    )
+
+
 class OtpRequestView(APIView):
+    """Limited per phone (one code a minute, a daily cap) and, loosely, per address: see throttles.py."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "otp"
 
-    @extend_schema(request=PhoneSerializer, responses={202: None}, summary="Send a one-time sign-in code")
+    @extend_schema(
+        request=PhoneSerializer, responses={202: None, 429: None}, summary="Send a one-time sign-in code"
+    )
     def post(self, request):
         data = PhoneSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.otp_request(phone=data.validated_data["phone"])
+        allowed, wait = throttles.address_allows_code_request(request)
+        if not allowed:
+            return _too_many(throttles.too_many_from_address_message(), wait)
+        try:
+            services.otp_request(phone=data.validated_data["phone"])
+        except throttles.CodeRequestRefused as refused:
+            message = refused.message_dict["phone"][0]
+            return _too_many(message, refused.wait_seconds, phone=[message])
         return Response({"detail": _("The code has been sent.")}, status=status.HTTP_202_ACCEPTED)
 
 

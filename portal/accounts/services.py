@@ -1,6 +1,7 @@
 """Sign-in actions. Views and the API call these; they never see ``request`` except to hand it to
 Django's ``authenticate`` (which django-axes needs to count failures)."""
 
+import datetime as dt
 import re
 import secrets
 from functools import partial
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from portal.accounts import identity
 from portal.accounts.models import OneTimeCode, Role, User
+from portal.accounts.throttles import CodeRequestRefused
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -31,16 +33,33 @@ def normalize_phone(phone: str) -> str:
 def otp_request(*, phone: str) -> OneTimeCode:
     """Create a one-time code for ``phone`` and send it by SMS after commit.
 
-    Refuses a new code within OTP_RESEND_INTERVAL of the last one (the SMS gateway charges per message)."""
+    Limited per phone (portal/accounts/throttles.py): one code within OTP_RESEND_INTERVAL of the last, at
+    most OTP_DAILY_LIMIT in a rolling day; otherwise CodeRequestRefused says how long to wait."""
     from portal.accounts.tasks import send_otp
 
     phone = normalize_phone(phone)
     now = timezone.now()
-    last = OneTimeCode.objects.select_for_update().filter(phone=phone).order_by("-created_at").first()
-    if last and now - last.created_at < settings.OTP_RESEND_INTERVAL:
-        wait = int((settings.OTP_RESEND_INTERVAL - (now - last.created_at)).total_seconds()) + 1
-        raise ValidationError(
-            {"phone": [_("A code was just sent; please wait %(s)d seconds.") % {"s": wait}]}
+    recent = list(
+        OneTimeCode.objects.select_for_update()
+        .filter(phone=phone, created_at__gt=now - dt.timedelta(days=1))
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+    )
+    if recent and now - recent[0] < settings.OTP_RESEND_INTERVAL:
+        wait = (settings.OTP_RESEND_INTERVAL - (now - recent[0])).total_seconds() + 1
+        raise CodeRequestRefused(
+            _("A code was just sent; please wait %(s)d seconds.") % {"s": int(wait)}, wait_seconds=wait
+        )
+    if len(recent) >= settings.OTP_DAILY_LIMIT:
+        # the oldest code that still counts must age out of the rolling day before another is sent
+        wait = int((recent[settings.OTP_DAILY_LIMIT - 1] + dt.timedelta(days=1) - now).total_seconds()) + 1
+        raise CodeRequestRefused(
+            _(
+                "This number has had %(n)d codes today, the most allowed. "
+                "Please try again in %(h)d hours %(m)d minutes."
+            )
+            % {"n": settings.OTP_DAILY_LIMIT, "h": wait // 3600, "m": wait % 3600 // 60},
+            wait_seconds=wait,
         )
     OneTimeCode.objects.filter(phone=phone, consumed_at__isnull=True).update(consumed_at=now)
     otp = OneTimeCode.objects.create(

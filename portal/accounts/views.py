@@ -16,26 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
-from rest_framework.throttling import SimpleRateThrottle
 
-from portal.accounts import identity, services
+from portal.accounts import identity, services, throttles
 from portal.accounts.forms import CodeForm, PhoneForm, StaffLoginForm
 from portal.core.forms import add_service_errors
 from portal.core.pii import mask_phone
 
 SESSION_PHONE = "signin_phone"
 SESSION_NEXT = "signin_next"
-
-
-class _CodeRequestThrottle(SimpleRateThrottle):
-    """Codes cost money and can be used to pester someone: the page shares the API's ``otp`` rate per client
-    address (DRF's address detection, which honours NUM_PROXIES behind a reverse proxy). The service also
-    refuses a second code for the same phone within a minute."""
-
-    scope = "otp"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": "web-otp", "ident": self.get_ident(request)}
 
 
 def _safe_next(request, candidate: str | None) -> str | None:
@@ -54,10 +42,6 @@ def _remember_next(request) -> None:
     next_url = _safe_next(request, request.GET.get("next") or request.POST.get("next"))
     if next_url:
         request.session[SESSION_NEXT] = next_url
-
-
-def _too_many_code_requests(request) -> bool:
-    return not _CodeRequestThrottle().allow_request(request, None)
 
 
 def _render_login(request, *, phone_form=None, code_form=None, phone=None, status=200):
@@ -79,10 +63,8 @@ def _send_code(request, *, phone_form: PhoneForm, at_code_step: bool):
                 request, code_form=_code_form_with(phone_form.errors), phone=phone, status=400
             )
         return _render_login(request, phone_form=phone_form, status=400)
-    if _too_many_code_requests(request):
-        phone_form.add_error(
-            None, _("Too many codes were requested from this network. Please try again later.")
-        )
+    if not throttles.address_allows_code_request(request)[0]:
+        phone_form.add_error(None, throttles.too_many_from_address_message())
     else:
         try:
             otp = services.otp_request(phone=phone_form.cleaned_data["phone"])

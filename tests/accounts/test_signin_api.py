@@ -80,8 +80,8 @@ def test_a_code_works_once(client, registered_parent, django_capture_on_commit_c
 def test_a_new_code_is_refused_within_a_minute(client, registered_parent, django_capture_on_commit_callbacks):
     _request_code(client, "13800001111", django_capture_on_commit_callbacks)
     response = client.post("/api/v1/auth/otp/", {"phone": "13800001111"}, content_type="application/json")
-    assert response.status_code == 400
-    assert "phone" in response.json()
+    assert response.status_code == 429
+    assert "phone" in response.json() and response.json()["wait_seconds"] <= 61
 
 
 def test_a_phone_not_in_the_household_registry_is_refused(client, django_capture_on_commit_callbacks):

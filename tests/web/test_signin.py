@@ -191,7 +191,8 @@ def test_logout_is_post_only(client):
     assert "_auth_user_id" not in client.session
 
 
-def test_code_requests_are_limited_per_address(client):
+def test_code_requests_are_limited_per_address(client, settings):
+    settings.OTP_ADDRESS_RATE = "10/hour"
     for n in range(10):
         response = client.post("/accounts/login/", {"action": "send", "phone": f"1390000{n:04d}"})
         assert response.status_code == 302
