@@ -136,13 +136,13 @@ AXES_LOCKOUT_CALLABLE = "portal.accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "portal.accounts.lockout.username_from_request"
 AXES_VERBOSE = False
 # axes.W006 asks for per-address lockout; DOMAIN.md locks the *account*: families share school and office
-# networks (NAT), so locking an address would lock out strangers. The OTP endpoint is throttled besides.
+# networks (NAT), so locking an address would lock out strangers. Code requests are limited per phone besides.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 OTP_TTL = timedelta(minutes=5)
 OTP_RESEND_INTERVAL = timedelta(seconds=60)
 # Sign-in codes are limited per phone (one a minute, a daily cap); the per-address rate only guards against
-# SMS pumping and is high enough for the NAT of a school, an office or a carrier (portal/accounts/throttles.py)
+# SMS pumping and is high enough for the NAT of a school, an office or a carrier (accounts/throttles.py)
 OTP_DAILY_LIMIT = env.int("OTP_DAILY_LIMIT", default=10)
 OTP_ADDRESS_RATE = env("OTP_ADDRESS_RATE", default="300/min")
 
