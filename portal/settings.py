@@ -54,7 +54,8 @@ INSTALLED_APPS = [
     "payments",
 ]
 
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+# on by default only with DEBUG: the SMS inbox shows every one-time code (deploy check portal.E001)
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
 
