@@ -44,6 +44,7 @@ register(
             ("复核答复", "教育局复核；异议成立的，更正录取结果；复核期间该校录取暂不生效。"),
         ),
         owner_app="admission",
+        start_url_name="admission:notices",  # an objection is raised from the notice it is about
     )
 )
 register_actions(AdmissionAction)

@@ -142,6 +142,12 @@ def _record(
     )
 
 
+def nonce_first_use(nonce: str) -> bool:
+    """True the first time ``nonce`` is seen by any process: the store is Django's default cache, which
+    production keeps in Redis (deploy check portal.E002), where ``add`` is one atomic SET NX."""
+    return cache.add(f"payments:notify:nonce:{nonce}", 1, NONCE_TTL)
+
+
 def notification_receive(*, method: str, path: str, headers, body: bytes) -> PaymentNotification:
     """Check and apply one notification; returns its log row (``outcome``; :data:`HTTP_STATUS` gives the
     answer to send). Never raises for bad input."""
@@ -157,7 +163,7 @@ def notification_receive(*, method: str, path: str, headers, body: bytes) -> Pay
             detail=_("Signature, key or timestamp did not verify.") if secret else _("No notify key set."),
             body=body,
         )
-    if not cache.add(f"payments:notify:nonce:{headers.get('X-Nonce')}", 1, NONCE_TTL):
+    if not nonce_first_use(headers.get("X-Nonce", "")):
         return _record(outcome=NotificationOutcome.REPLAYED, detail=_("Nonce already used."), body=body)
     try:
         message = parse_message(body)

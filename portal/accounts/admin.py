@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts import lockout
 from portal.accounts.models import Role, User
 from portal.core import pii
 from portal.core.models import record_full_view
@@ -45,6 +46,7 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("school", "district", "department")
     search_fields = ("username", "real_name", "phone", "email")
     exclude = ("id_number",)
+    actions = ["unlock_sign_in"]
     readonly_fields = ("id_number_masked", "real_name_verified_at", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -104,6 +106,18 @@ class UserAdmin(DjangoUserAdmin):
         if ID_NUMBER_RE.match(term):
             results = results | queryset.filter(id_number_hash=pii.keyed_hash(term))
         return results, may_have_duplicates
+
+    @admin.action(description=_("Lift the sign-in lockout of the selected users"), permissions=["unlock"])
+    def unlock_sign_in(self, request, queryset):
+        removed = sum(lockout.user_unlock(user=user, by=request.user) for user in queryset)
+        self.message_user(
+            request,
+            _("Sign-in lockout lifted for %(users)d users (%(n)d attempt records removed).")
+            % {"users": len(queryset), "n": removed},
+        )
+
+    def has_unlock_permission(self, request) -> bool:
+        return request.user.has_perm("axes.delete_accessattempt")
 
     def get_urls(self):
         reveal = path(

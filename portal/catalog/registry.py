@@ -43,6 +43,8 @@ class ItemSpec:
     materials: tuple[MaterialSpec, ...] = ()
     steps: tuple[tuple[str, str], ...] = ()
     owner_app: str = field(default="", compare=False)
+    # URL name of the page that starts the service online; empty: ``<owner_app>:apply``, else ``:home``
+    start_url_name: str = field(default="", compare=False)
 
 
 _registry: dict[str, ItemSpec] = {}
@@ -109,7 +111,7 @@ def sync_on_migrate(sender, **kwargs):
     sync_catalog()
 
 
-def claim(code: str, owner_app: str) -> None:
+def claim(code: str, owner_app: str, *, start_url_name: str = "") -> None:
     """A service app takes over a registered item (keeping its published guide) and handles its cases."""
     spec = _registry.get(code)
     if spec is None:
@@ -118,4 +120,21 @@ def claim(code: str, owner_app: str) -> None:
         raise ValueError(f"service item {code} is handled by {spec.owner_app} already")
     from dataclasses import replace
 
-    _registry[code] = replace(spec, owner_app=owner_app)
+    _registry[code] = replace(spec, owner_app=owner_app, start_url_name=start_url_name)
+
+
+def start_url(code: str, owner_app: str) -> str | None:
+    """Where a citizen starts the service online (在线办理): the URL its app registered, else the app's
+    ``apply`` or ``home`` page; None when no app handles the item (only the counter serves)."""
+    from django.urls import NoReverseMatch, reverse
+
+    if not owner_app:
+        return None
+    spec = _registry.get(code)
+    names = [spec.start_url_name] if spec is not None and spec.start_url_name else []
+    for name in [*names, f"{owner_app}:apply", f"{owner_app}:home"]:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None

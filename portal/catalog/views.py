@@ -7,6 +7,7 @@ from django.utils import timezone
 from portal.cases.models import FINAL_STATUSES
 from portal.cases.selectors import cases_for_user
 from portal.catalog.models import MaterialSource, ServiceItem, ServiceMaterial
+from portal.catalog.registry import start_url
 from portal.catalog.standard import GROUPS, OTHER_GROUP, group_of
 
 OPEN_CASES_ON_HOME = 5
@@ -51,6 +52,7 @@ def service_guide(request, code: str):
     materials = list(item.materials.all())
     context = {
         "item": item,
+        "start_url": start_url(item.code, item.owner_app),
         "materials": materials,
         "steps": list(item.steps.all()),
         "fetched_count": sum(m.source == MaterialSource.FETCHED for m in materials),

@@ -25,6 +25,7 @@ def test_production_settings_pass_check_deploy_without_warnings():
         IDP_APP_SECRET="s3",
         ALLOWED_HOSTS="edu.example.gov.cn",
         SANDBOX_ENABLED="False",
+        CACHE_URL="redis://127.0.0.1:6379/1",  # shared nonce store and rate limits (portal.E002)
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
