@@ -4,29 +4,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from django.core.management import call_command
 
 from portal.accounts.models import Role, User
 from portal.orgs.models import School
+from tests.core.test_production_safety import production_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_production_settings_pass_check_deploy_without_warnings():
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"}}
-    env.update(
-        DEBUG="False",
-        SECRET_KEY="x" * 20 + Fernet.generate_key().decode(),
-        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        PII_HASH_KEY="a-long-random-production-hash-key",
-        EXCHANGE_APP_SECRET="s1",
-        SMS_GATEWAY_KEY="s2",
-        IDP_APP_SECRET="s3",
-        ALLOWED_HOSTS="edu.example.gov.cn",
-        SANDBOX_ENABLED="False",
-        CACHE_URL="redis://127.0.0.1:6379/1",  # shared nonce store and rate limits (portal.E002)
-    )
+    # shared nonce store and rate limits (portal.E002)
+    env = production_env(SANDBOX_ENABLED="False", CACHE_URL="redis://127.0.0.1:6379/1")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
