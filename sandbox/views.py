@@ -3,16 +3,22 @@
 import json
 import re
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.template import engines
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.core.http import verify_signature
+from portal.core.pii import mask_phone
 from sandbox.models import Person, SmsMessage
 
-CODE_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+# only a number the message calls a verification code: reference numbers (JY-ENR-2027-000123), amounts and
+# dates in other messages are not codes
+CODE_RE = re.compile(r"验证码(?:是|为)?[:：\s]*(\d{4,8})(?!\d)")
+INBOX_PAGE = Path(__file__).with_name("sms_inbox.html")
 
 
 def signed(secret_setting: str):
@@ -50,23 +56,27 @@ def sms_send(request):
     return JsonResponse({"id": msg.pk, "status": "queued"})
 
 
+def one_time_code(text: str) -> str | None:
+    match = CODE_RE.search(text)
+    return match[1] if match else None
+
+
 @require_GET
 def sms_inbox(request):
-    """What a tester's phone would show: ``GET /sandbox/sms/?phone=…``, newest first."""
-    phone = request.GET.get("phone", "")
-    messages = SmsMessage.objects.filter(phone=phone)[:50] if phone else []
-    return JsonResponse(
-        {
-            "messages": [
-                {
-                    "text": m.text,
-                    "code": (CODE_RE.search(m.text) or [None, None])[1],
-                    "sent_at": m.sent_at.isoformat(),
-                }
-                for m in messages
-            ]
-        }
-    )
+    """What a tester's phone would show: ``GET /sandbox/sms/?phone=…``, newest first — a readable page
+    for a browser, JSON (Chinese as is, not ``\\u`` escapes) for scripts and tests."""
+    phone = request.GET.get("phone", "").strip()
+    messages = [
+        {"text": m.text, "code": one_time_code(m.text), "sent_at": m.sent_at}
+        for m in (SmsMessage.objects.filter(phone=phone)[:50] if phone else [])
+    ]
+    if "text/html" in request.headers.get("Accept", ""):
+        template = engines["django"].from_string(INBOX_PAGE.read_text(encoding="utf-8"))
+        context = {"phone": phone, "masked_phone": mask_phone(phone), "messages": messages}
+        return HttpResponse(template.render(context, request))
+    for m in messages:
+        m["sent_at"] = m["sent_at"].isoformat()
+    return JsonResponse({"messages": messages}, json_dumps_params={"ensure_ascii": False})
 
 
 @require_POST
