@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from admission import selectors, services
 from admission.models import AdmissionRound, AllocationRun
+from portal.cases.workflow import ActionNotAllowed
 from portal.core.api import Conflict
 from portal.orgs.models import School, Stage
 
@@ -123,7 +124,7 @@ class RunStartView(APIView):
                 dry_run=data.validated_data["dry_run"],
                 seed=data.validated_data.get("seed"),
             )
-        except services.ActionNotAllowed as exc:
+        except ActionNotAllowed as exc:
             raise Conflict(" ".join(exc.messages)) from None
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 

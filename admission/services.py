@@ -39,21 +39,18 @@ from admission.models import (
     SeatLedger,
     StudentRecord,
 )
-from enrollment.catalogue import EnrollmentAction
+from enrollment import services as enrollment_services
 from enrollment.models import Application, State
 from portal.accounts.models import Role
 from portal.cases import services as cases
 from portal.cases.workdays import add_working_days
+from portal.cases.workflow import ActionNotAllowed
 from portal.notify.services import message_send
 from portal.orgs.models import Stage
 
 log = logging.getLogger(__name__)
 SEED_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 FIRST_GRADE = {Stage.KINDERGARTEN: 1, Stage.PRIMARY: 1, Stage.JUNIOR: 7}
-
-
-class ActionNotAllowed(ValidationError):
-    """Not possible in the current state (HTTP 409)."""
 
 
 # --- who acts ---------------------------------------------------------------------------------------
@@ -471,17 +468,13 @@ def placement_finalise(*, placement_id: int, today=None) -> str:
                 reason=_("The application is %(state)s.") % {"state": app.get_state_display()},
             )
             return "revoked"
-        app.school = placement.school
-        app.admit()
-        app.save()
         placement.finalise()
         placement.decided_at = timezone.now()
         placement.save()
-        cases.case_log_event(
-            case=app.case,
-            action=EnrollmentAction.ADMITTED,
-            from_state=State.QUALIFIED,
-            to_state=State.ADMITTED,
+        app = enrollment_services.application_admit(
+            application=app,
+            school=placement.school,
+            by=None,
             note=_("Admitted to %(school)s after the public notice.") % {"school": placement.school.name},
             data={"school": placement.school.code, "seat": placement.seat_no, "how": placement.how},
         )
@@ -510,8 +503,6 @@ def placement_finalise(*, placement_id: int, today=None) -> str:
             },
             case=app.case,
         )
-        if not app.case.is_final:
-            cases.case_transition(case=app.case, transition="complete", by=None, note=_("Admitted."))
     return "admitted"
 
 

@@ -5,7 +5,6 @@ application themselves (STYLE.md: one service per user action). Reads go through
 reference number outside the user's scope answers 404 whether or not it exists.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
@@ -29,7 +28,6 @@ from enrollment.serializers import (
 )
 from portal.accounts.models import Role
 from portal.cases.models import CaseEvent
-from portal.cases.services import CaseActionNotAllowed
 from portal.core.api import Conflict
 
 # action name in the URL → service. Who may take it is the service's decision (staff in scope for the first
@@ -169,13 +167,8 @@ class ApplicationActionView(APIView):
         application = selectors.application_for_user(request.user, reference_no)
         data = ActionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            service(application=application, by=request.user, note=data.validated_data["note"])
-        except (services.ActionNotAllowed, CaseActionNotAllowed) as exc:
-            raise Conflict("; ".join(exc.messages)) from exc
-        except PermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc) or None) from exc
-        # any other ValidationError (a missing note) → 400 with field messages via the exception handler
+        # ActionNotAllowed → 409, PermissionDenied → 403, other ValidationErrors → 400 (exception handler)
+        service(application=application, by=request.user, note=data.validated_data["note"])
         return Response(ApplicationSerializer(_reload(request.user, reference_no)).data)
 
 

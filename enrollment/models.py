@@ -14,6 +14,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from portal.accounts.models import Role
 from portal.cases.scoping import can_handle, is_applicant
+from portal.cases.workflow import refusal
 from portal.core import pii
 from portal.core.fields import EncryptedTextField
 from portal.orgs.models import Stage
@@ -185,6 +186,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     # --- conditions (named, so the reason a transition is refused can be shown) ---------------------------
 
+    @refusal(_("Every automatic check must have passed."))
     def all_checks_passed(self) -> bool:
         return self.checks.exists() and not self.checks.exclude(result=CheckResult.PASS).exists()
 
@@ -241,8 +243,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state, source=State.NEEDS_REVIEW, target=State.AWAITING_SUPPLEMENT, permission=reviewer_in_scope
     )
-    def request_supplement(self):
-        """容缺: the family is asked for a material; the case clock pauses until they supply it."""
+    def request_supplement(self, due):
+        """容缺: the family is asked for a material by ``due``; the case clock pauses until they supply it."""
+        self.supplement_due = due
 
     @transition(
         field=state, source=State.AWAITING_SUPPLEMENT, target=State.NEEDS_REVIEW, permission=the_applicant
@@ -261,8 +264,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
         """The guardian withdraws before admission."""
 
     @transition(field=state, source=State.QUALIFIED, target=State.ADMITTED)
-    def admit(self):
-        """Allocation gave the child a seat (``school`` is set by the allocation service)."""
+    def admit(self, school):
+        """Allocation gave the child a seat at ``school`` (after the public notice)."""
+        self.school = school
 
 
 class CheckResult(models.TextChoices):

@@ -19,18 +19,20 @@ from django_fsm import can_proceed
 
 from enrollment import evidence as evidence_mod
 from enrollment import rules as R
-from enrollment.catalogue import EnrollmentAction, service_code_for
+from enrollment.catalogue import EnrollmentAction, forbidden_message, service_code_for
 from enrollment.models import Application, Check, CheckResult, EnrollmentRules, Residence, State
 from enrollment.selectors import rule_set
 from exchange import sources as S
 from exchange.errors import ExchangeError, NotFound
 from exchange.models import Lookup
 from exchange.services import authorisations_grant, lookup
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.cases import services as cases
+from portal.cases import workflow
 from portal.cases.actions import CaseAction
-from portal.cases.models import CaseStatus, Channel
+from portal.cases.models import Channel
 from portal.cases.workdays import add_working_days
+from portal.cases.workflow import ActionNotAllowed, perform
 from portal.catalog.models import ServiceItem
 from portal.core.idcodes import normalize_id_number
 from portal.notify.services import message_send
@@ -53,10 +55,6 @@ class DuplicateApplication(Exception):
 
 class NotTheGuardian(PermissionDenied):
     """The registries show the signed-in person is not this child's parent."""
-
-
-class ActionNotAllowed(ValidationError):
-    """The action is not possible in the application's current state (HTTP 409)."""
 
 
 def _live_duplicate(child_hash: str, year: int, stage: str) -> Application | None:
@@ -440,18 +438,16 @@ def _record_assessment(application_id: int, assessment: R.Assessment, rested_on:
             _queue_verification(application, countdown=base * 2 ** (application.verify_attempts - 1))
             return "waiting"
 
+        application.waiting_reason = ""
+        application.save()
         if not unavailable and not failed and can_proceed(application.qualify_automatically):
-            application.qualify_automatically()
-            application.save()
-            _start_processing(case)
-            cases.case_log_event(
-                case=case,
-                action=EnrollmentAction.QUALIFIED,
-                from_state=State.VERIFYING,
-                to_state=State.QUALIFIED,
+            perform(
+                application,
+                "qualify_automatically",
+                by=None,
                 note=_("Every check passed."),
+                then=_tell_qualified,
             )
-            _tell_qualified(application)
             return "qualified"
 
         reasons = [o.reason for o in failed] + [o.reason for o in unavailable]
@@ -459,33 +455,21 @@ def _record_assessment(application_id: int, assessment: R.Assessment, rested_on:
             reasons.append(
                 _("A registry stayed unavailable; a clerk will check the uploaded evidence instead.")
             )
-        application.waiting_reason = ""
-        application.send_to_review()
-        application.save()
-        _start_processing(case)
-        cases.case_log_event(
-            case=case,
-            action=EnrollmentAction.SENT_TO_REVIEW,
-            from_state=State.VERIFYING,
-            to_state=State.NEEDS_REVIEW,
-            note="\n".join(reasons)[:2000],
-        )
-        cases.case_set_next_step(
-            case=case, text=_("A clerk reviews your application; you may be asked for a document.")
-        )
-        message_send(
-            recipient=application.guardian,
-            subject=_("Application %(ref)s needs a clerk's review") % {"ref": case.reference_no},
-            body=_("Some checks could not confirm your application:\n%(reasons)s")
-            % {"reasons": "\n".join(reasons)},
-            case=case,
-        )
+
+        def then(app: Application) -> None:
+            cases.case_set_next_step(
+                case=app.case, text=_("A clerk reviews your application; you may be asked for a document.")
+            )
+            message_send(
+                recipient=app.guardian,
+                subject=_("Application %(ref)s needs a clerk's review") % {"ref": app.case.reference_no},
+                body=_("Some checks could not confirm your application:\n%(reasons)s")
+                % {"reasons": "\n".join(reasons)},
+                case=app.case,
+            )
+
+        perform(application, "send_to_review", by=None, note="\n".join(reasons)[:2000], then=then)
         return "needs_review"
-
-
-def _start_processing(case) -> None:
-    if case.status == CaseStatus.SUBMITTED:
-        cases.case_transition(case=case, transition="start_processing", by=None)
 
 
 def _tell_qualified(application: Application) -> None:
@@ -507,74 +491,28 @@ def _tell_qualified(application: Application) -> None:
 
 
 # --- review, supplement, withdrawal ---------------------------------------------------------------------
-
-
-def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("case", "guardian").get(pk=application.pk)
-
-
-def _require_staff(by, application: Application) -> None:
-    """The reviewers' transitions' ``permission=`` (checked before the state, so that staff outside the
-    scope learn nothing about the application), with a message that says which part failed."""
-    if Application.reviewer_in_scope(application, by):
-        return
-    if by is None or by.role not in (Role.CLERK, Role.BUREAU) and not by.is_superuser:
-        raise PermissionDenied(_("Only school clerks and bureau staff review applications."))
-    raise PermissionDenied(_("This application is outside your school or district."))
-
-
-def _refuse(application: Application, action: str):
-    raise ActionNotAllowed(
-        _("Application %(ref)s is %(state)s; it cannot be %(action)s.")
-        % {"ref": application.case.reference_no, "state": application.get_state_display(), "action": action},
-        code="state",
-    )
-
-
-def _run(app: Application, transition: str, *, action: str, by, note: str = "", data=None) -> None:
-    """Take ``transition`` on the locked application, save it and write the case event."""
-    before = app.state
-    getattr(app, transition)()
-    app.save()
-    cases.case_log_event(
-        case=app.case,
-        action=action,
-        by=by,
-        from_state=before,
-        to_state=app.state,
-        note=note,
-        data=data,
-    )
+# Every action goes through the kernel's perform (lock, role, state, transition, event, case status);
+# what is the action's own — a reason required, a next step, a message, the clock — is written here.
 
 
 def application_approve(*, application: Application, by: User, note: str = "") -> Application:
-    with transaction.atomic():
-        app = _locked(application)
-        _require_staff(by, app)
-        if not can_proceed(app.approve):
-            _refuse(app, _("approved"))
+    def then(app: Application) -> None:
         if app.case.clock_paused:
             cases.case_resume_clock(case=app.case, by=by, note=_("Approved."))
-        _run(app, "approve", action=EnrollmentAction.APPROVED, by=by, note=note)
         _tell_qualified(app)
-    application.refresh_from_db()
-    return app
+
+    return perform(application, "approve", by=by, note=note, then=then)
 
 
 def application_reject(*, application: Application, by: User, note: str) -> Application:
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": [_("Give the reason for the rejection; the family will read it.")]})
-    with transaction.atomic():
-        app = _locked(application)
-        _require_staff(by, app)
-        if not can_proceed(app.reject):
-            _refuse(app, _("rejected"))
-        _run(app, "reject", action=EnrollmentAction.REJECTED, by=by, note=note)
+
+    def then(app: Application) -> None:
         cases.case_set_next_step(case=app.case, text=_("Rejected: %(reason)s") % {"reason": note[:250]})
-        cases.case_transition(case=app.case, transition="reject", by=by, note=note)
-    application.refresh_from_db()
-    return app
+
+    return perform(application, "reject", by=by, note=note, then=then)
 
 
 def application_request_supplement(
@@ -584,70 +522,70 @@ def application_request_supplement(
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": [_("Say which material the family should supply.")]})
-    if not 1 <= int(due_working_days) <= 30:
+    try:
+        due_working_days = int(due_working_days)
+    except (TypeError, ValueError):
+        due_working_days = 0
+    if not 1 <= due_working_days <= 30:
         raise ValidationError({"due_working_days": [_("Give between 1 and 30 working days.")]})
-    with transaction.atomic():
-        app = _locked(application)
-        _require_staff(by, app)
-        if not can_proceed(app.request_supplement):
-            _refuse(app, _("sent back for a supplement"))
-        app.supplement_due = add_working_days(cases.local_today(), int(due_working_days))
-        _run(
-            app,
-            "request_supplement",
-            action=EnrollmentAction.SUPPLEMENT_REQUESTED,
-            by=by,
-            note=note,
-            data={"due": app.supplement_due.isoformat()},
-        )
+    due = add_working_days(cases.local_today(), due_working_days)
+
+    def then(app: Application) -> None:
         cases.case_pause_clock(case=app.case, by=by, reason=note)
         cases.case_set_next_step(
             case=app.case,
-            text=_("Upload: %(what)s (by %(due)s).")
-            % {"what": note[:200], "due": app.supplement_due.isoformat()},
+            text=_("Upload: %(what)s (by %(due)s).") % {"what": note[:200], "due": due.isoformat()},
         )
-    application.refresh_from_db()
-    return app
+
+    return perform(
+        application,
+        "request_supplement",
+        by=by,
+        note=note,
+        data={"due": due.isoformat()},
+        then=then,
+        due=due,
+    )
 
 
 def application_supplement_received(
     *, application: Application, by: User, uploaded_file, kind: str
 ) -> Application:
     """The family uploads the material; the clock resumes and the application returns to review."""
-    with transaction.atomic():
-        app = _locked(application)
-        if not Application.the_applicant(app, by):
-            raise PermissionDenied(_("Only the applicant can supply the material."))
-        if not can_proceed(app.receive_supplement):
-            _refuse(app, _("given a supplement"))
+
+    def then(app: Application) -> None:
         cases.attachment_add(case=app.case, by=by, kind=kind or _("Supplement"), uploaded_file=uploaded_file)
-        _run(app, "receive_supplement", action=EnrollmentAction.SUPPLEMENT_RECEIVED, by=by)
         cases.case_resume_clock(case=app.case, by=by, note=_("Material supplied."))
         cases.case_set_next_step(case=app.case, text=_("A clerk reviews the material you supplied."))
-    application.refresh_from_db()
-    return app
+
+    return perform(application, "receive_supplement", by=by, then=then)
 
 
 def application_withdraw(*, application: Application, by: User, note: str = "") -> Application:
-    with transaction.atomic():
-        app = _locked(application)
-        if not Application.the_applicant(app, by):
-            raise PermissionDenied(_("Only the applicant can withdraw the application."))
-        if not can_proceed(app.withdraw):
-            _refuse(app, _("withdrawn"))
-        _run(app, "withdraw", action=EnrollmentAction.WITHDRAWN, by=by, note=note)
+    def then(app: Application) -> None:
         cases.case_set_next_step(case=app.case, text=_("Withdrawn."))
-        cases.case_transition(case=app.case, transition="withdraw", by=by, note=note)
-    application.refresh_from_db()
-    return app
+
+    return perform(application, "withdraw", by=by, note=note, then=then)
+
+
+def application_admit(*, application: Application, school, by=None, note: str = "", data=None) -> Application:
+    """Admission gave the child a seat at ``school`` (after the public notice): the application is
+    admitted, its case moves to that school (so the school's clerks see it) and closes as done."""
+
+    def then(app: Application) -> None:
+        if app.case.school_id != school.pk:
+            cases.case_assign_school(case=app.case, school=school, by=by, note=note)
+
+    return perform(application, "admit", by=by, note=note, data=data, then=then, school=school)
 
 
 def application_record_originals(*, application: Application, by: User, originals: list[str]) -> Application:
     """At the counter: which original documents the clerk has seen."""
     cleaned = [o.strip()[:100] for o in originals if o and o.strip()]
     with transaction.atomic():
-        app = _locked(application)
-        _require_staff(by, app)
+        app = workflow.lock(application)
+        if not Application.reviewer_in_scope(app, by):
+            raise PermissionDenied(forbidden_message(app, by, "record_originals"))
         app.originals_seen = sorted(set(app.originals_seen) | set(cleaned))
         app.save(update_fields=["originals_seen"])
         cases.case_log_event(

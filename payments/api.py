@@ -2,7 +2,7 @@
 bureau staff. Views translate HTTP to service calls; reads go through the selectors (404 for a bill
 outside the user's scope, whether or not it exists)."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
@@ -109,17 +109,13 @@ class RefundCreateView(APIView):
         order = _order(request.user, order_no)
         data = RefundRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            made = refunds.order_refund(
-                order=order,
-                by=request.user,
-                amount_fen=data.validated_data["amount_fen"],
-                reason=data.validated_data["reason"],
-            )
-        except services.OrderActionNotAllowed as exc:
-            raise Conflict("; ".join(exc.messages)) from exc
-        except PermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc) or None) from exc
+        # ActionNotAllowed → 409, PermissionDenied → 403 (the exception handler)
+        made = refunds.order_refund(
+            order=order,
+            by=request.user,
+            amount_fen=data.validated_data["amount_fen"],
+            reason=data.validated_data["reason"],
+        )
         return Response(RefundSerializer(made).data, status=status.HTTP_201_CREATED)
 
 

@@ -22,5 +22,45 @@ class PaymentAction(models.TextChoices):
     MISMATCH = "payments.mismatch", _("Reconciliation mismatch")
 
 
+def _register_workflow() -> None:
+    from payments.models import Order, OrderState
+    from portal.cases import workflow
+
+    def case_status(order, from_state: str, to_state: str) -> str | None:
+        """A bill of its own (the FEE item) is its case: paid → done; expired or closed → withdrawn."""
+        if order.case.service.code != FEE_ITEM:
+            return None
+        return {
+            OrderState.PAID: "complete",
+            OrderState.EXPIRED: "withdraw",
+            OrderState.CLOSED: "withdraw",
+        }.get(to_state)
+
+    workflow.register(
+        Order,
+        events={
+            "pay": PaymentAction.PAID,
+            "expire": PaymentAction.EXPIRED,
+            "close": PaymentAction.CLOSED,
+            "refund_partly": PaymentAction.REFUNDED,
+            "refund_fully": PaymentAction.REFUNDED,
+        },
+        verbs={
+            "pay": _("recorded as paid"),
+            "expire": _("expired"),
+            "close": _("closed (only an unpaid bill can be)"),
+            "refund_partly": _("refunded (only a paid bill can be)"),
+            "refund_fully": _("refunded (only a paid bill can be)"),
+        },
+        reference=lambda order: _("Order %(no)s") % {"no": order.order_no},
+        case=lambda order: order.case,
+        forbidden=_("Only bureau staff of the bill's district may close it."),
+        select_related=("case", "case__service", "fee_item", "payer", "district", "school"),
+        case_status=case_status,
+        event_data=lambda order: {"order_no": order.order_no},
+    )
+
+
 claim(FEE_ITEM, "payments")
 register_actions(PaymentAction)
+_register_workflow()

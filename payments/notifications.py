@@ -37,6 +37,7 @@ from django_fsm import can_proceed
 from payments import refunds, services
 from payments.models import NotificationOutcome, Order, OrderState, PaidVia, PaymentNotification, Refund
 from payments.money import fen_from_json
+from portal.cases import workflow
 from portal.core.http import verify_signature
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ def _closed(message: Message) -> services.Outcome:
     if pk is None:
         return services.Outcome(NotificationOutcome.UNKNOWN_ORDER, _("No such order."))
     with transaction.atomic():
-        order = services.lock_order(pk)
+        order = workflow.lock(Order, pk)
         if message.amount_fen != order.amount_fen:
             return services.Outcome(NotificationOutcome.AMOUNT_MISMATCH, _("Amount differs."), order)
         if order.state in (OrderState.EXPIRED, OrderState.CLOSED):

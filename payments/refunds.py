@@ -26,13 +26,15 @@ from payments import platform
 from payments.catalogue import PaymentAction
 from payments.models import PAID_STATES, NotificationOutcome, Order, Refund, RefundState
 from payments.money import format_yuan
-from payments.services import OrderActionNotAllowed, Outcome, lock_order, log_event, tell_payer
+from payments.services import Outcome, log_event, tell_payer
+from portal.cases import workflow
+from portal.cases.workflow import ActionNotAllowed, perform
 
 log = logging.getLogger(__name__)
 
 
 def _refund_not_allowed(order: Order):
-    return OrderActionNotAllowed(
+    return ActionNotAllowed(
         _("Order %(no)s is %(state)s; only a paid bill can be refunded.")
         % {"no": order.order_no, "state": order.get_state_display()},
         code="state",
@@ -62,12 +64,12 @@ def order_refund(*, order: Order, by, reason: str, amount_fen: int | None = None
 
     inside_a_transaction = transaction.get_connection().in_atomic_block
     with transaction.atomic():
-        locked = lock_order(order.pk)
+        locked = workflow.lock(order)
         if locked.state not in PAID_STATES:
             raise _refund_not_allowed(locked)
         available = locked.refundable_fen
         if available == 0:
-            raise OrderActionNotAllowed(
+            raise ActionNotAllowed(
                 _("Order %(no)s has nothing left to refund (paid %(paid)s, refunded %(refunded)s).")
                 % {
                     "no": locked.order_no,
@@ -156,7 +158,7 @@ def refund_complete(*, refund_no: str, platform_refund_no: str, amount_fen: int 
         row = Refund.objects.filter(refund_no=refund_no).values_list("pk", "order_id").first()
         if row is None:
             return Outcome(NotificationOutcome.UNKNOWN_ORDER, _("No refund %(no)s.") % {"no": refund_no})
-        order = lock_order(row[1])
+        order = workflow.lock(Order, row[1])
         refund = Refund.objects.select_for_update().get(pk=row[0])
         if amount_fen is not None and amount_fen != refund.amount_fen:
             return Outcome(
@@ -175,39 +177,39 @@ def refund_complete(*, refund_no: str, platform_refund_no: str, amount_fen: int 
             )
         refund.succeed(platform_refund_no=platform_refund_no)
         refund.save()
-        from_state = order.state
-        if order.refunded_fen + refund.amount_fen == order.paid_fen:
-            order.refund_fully(amount_fen=refund.amount_fen)
-        else:
-            order.refund_partly(amount_fen=refund.amount_fen)
-        order.save()
-        log_event(
+
+        def then(refunded: Order) -> None:
+            tell_payer(
+                refunded,
+                subject=_("Refund: %(title)s") % {"title": refunded.title},
+                body=_("%(amount)s of %(title)s (%(name)s) has been refunded to you: %(reason)s")
+                % {
+                    "amount": format_yuan(refund.amount_fen),
+                    "title": refunded.title,
+                    "name": refunded.subject_name,
+                    "reason": refund.reason,
+                },
+            )
+
+        full = order.refunded_fen + refund.amount_fen == order.paid_fen
+        order = perform(
             order,
-            PaymentAction.REFUNDED,
-            from_state=from_state,
-            data={
+            "refund_fully" if full else "refund_partly",
+            by=None,
+            data=lambda refunded: {
                 "refund_no": refund.refund_no,
                 "amount_fen": refund.amount_fen,
-                "refunded_fen": order.refunded_fen,
+                "refunded_fen": refunded.refunded_fen,
             },
-        )
-        tell_payer(
-            order,
-            subject=_("Refund: %(title)s") % {"title": order.title},
-            body=_("%(amount)s of %(title)s (%(name)s) has been refunded to you: %(reason)s")
-            % {
-                "amount": format_yuan(refund.amount_fen),
-                "title": order.title,
-                "name": order.subject_name,
-                "reason": refund.reason,
-            },
+            then=then,
+            amount_fen=refund.amount_fen,
         )
     return Outcome(NotificationOutcome.APPLIED, _("Refund booked."), order)
 
 
 def _refund_refused(refund: Refund, error: str) -> str:
     with transaction.atomic():
-        order = lock_order(refund.order_id)
+        order = workflow.lock(Order, refund.order_id)
         locked = Refund.objects.select_for_update().get(pk=refund.pk)
         if not can_proceed(locked.fail):
             return "skipped"

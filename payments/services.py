@@ -32,7 +32,9 @@ from payments.models import LIVE_STATES, Billing, FeeItem, NotificationOutcome, 
 from payments.money import format_yuan
 from portal.accounts.models import Role, User
 from portal.cases import services as cases
+from portal.cases import workflow
 from portal.cases.models import Case, CaseEvent, Channel
+from portal.cases.workflow import ActionNotAllowed, perform
 from portal.catalog.models import ServiceItem
 from portal.core.idcodes import normalize_id_number
 from portal.notify.services import message_send
@@ -41,10 +43,6 @@ log = logging.getLogger(__name__)
 
 REGISTER_RETRY_AFTER = dt.timedelta(minutes=2)  # the sweeper re-queues registrations older than this
 MAX_REGISTER_ATTEMPTS = 30  # then staff look at ``last_platform_error`` (admin) instead of the sweeper
-
-
-class OrderActionNotAllowed(ValidationError):
-    """The action is not possible in the order's current state (HTTP 409); the message says why."""
 
 
 class DuplicateBill(Exception):
@@ -69,20 +67,6 @@ class Outcome:
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def lock_order(order_pk: int) -> Order:
-    return (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("case", "case__service", "fee_item", "payer", "district", "school")
-        .get(pk=order_pk)
-    )
-
-
-def _sync(original: Order | None, locked: Order) -> Order:
-    if original is not None and original is not locked:
-        original.refresh_from_db()
-    return locked
 
 
 def _end_of_day(day: dt.date) -> dt.datetime:
@@ -304,7 +288,7 @@ def order_register(*, order_id: int) -> str:
         log.error("platform registered %s with amount %s", order.order_no, answer.amount_fen)
         return "mismatch"
     with transaction.atomic():
-        locked = lock_order(order.pk)
+        locked = workflow.lock(order)
         if locked.state != OrderState.CREATED or locked.is_registered:
             return "skipped"
         locked.payment_code, locked.pay_url = answer.payment_code, answer.pay_url
@@ -403,29 +387,38 @@ def _apply_payment(
         )
         return Outcome(NotificationOutcome.OUT_OF_ORDER, detail, order)
 
-    from_state = order.state
-    order.pay(amount_fen=amount_fen, trade_no=trade_no, paid_at=paid_at, via=via)
-    order.save()
-    log_event(
+    def then(paid: Order) -> None:
+        if is_own_case(paid):
+            cases.case_set_next_step(case=paid.case, text=_("Paid. The e-receipt is on the bill page."))
+        tell_payer(
+            paid,
+            subject=_("Payment received: %(title)s") % {"title": paid.title},
+            body=_("We received %(amount)s for %(title)s (%(name)s). E-receipt %(receipt)s: %(url)s")
+            % {
+                "amount": format_yuan(amount_fen),
+                "title": paid.title,
+                "name": paid.subject_name,
+                "receipt": paid.receipt_no,
+                "url": order_url(paid),
+            },
+        )
+
+    order = perform(
         order,
-        PaymentAction.PAID,
-        from_state=from_state,
-        data={"amount_fen": amount_fen, "trade_no": trade_no, "via": via, "receipt_no": order.receipt_no},
-    )
-    if is_own_case(order) and not order.case.is_final:
-        cases.case_set_next_step(case=order.case, text=_("Paid. The e-receipt is on the bill page."))
-        cases.case_transition(case=order.case, transition="complete", by=None, note=order.title)
-    tell_payer(
-        order,
-        subject=_("Payment received: %(title)s") % {"title": order.title},
-        body=_("We received %(amount)s for %(title)s (%(name)s). E-receipt %(receipt)s: %(url)s")
-        % {
-            "amount": format_yuan(amount_fen),
-            "title": order.title,
-            "name": order.subject_name,
-            "receipt": order.receipt_no,
-            "url": order_url(order),
+        "pay",
+        by=None,
+        note=order.title,
+        data=lambda paid: {
+            "amount_fen": amount_fen,
+            "trade_no": trade_no,
+            "via": via,
+            "receipt_no": paid.receipt_no,
         },
+        then=then,
+        amount_fen=amount_fen,
+        trade_no=trade_no,
+        paid_at=paid_at,
+        via=via,
     )
     return Outcome(NotificationOutcome.APPLIED, _("Recorded as paid."), order)
 
@@ -447,7 +440,7 @@ def order_confirm_paid(
         pk = Order.objects.filter(order_no=order_no).values_list("pk", flat=True).first()
         if pk is None:
             return Outcome(NotificationOutcome.UNKNOWN_ORDER, _("No order %(no)s.") % {"no": order_no})
-        order = lock_order(pk)
+        order = workflow.lock(Order, pk)
         try:
             with transaction.atomic():
                 return _apply_payment(
@@ -527,34 +520,30 @@ def order_expire(*, order: Order) -> str:
     if result == "paid":
         return "paid"
     with transaction.atomic():
-        locked = lock_order(order.pk)
-        if not can_proceed(locked.expire):
+        if not can_proceed(workflow.lock(order).expire):
             return "skipped"
-        expire_locked(locked)
-    _sync(order, locked)
+        expire_locked(order)
     return "expired"
 
 
-def expire_locked(order: Order) -> None:
-    """Expire a locked, unpaid, past-due order that the platform has closed: save, trace, tell."""
-    from_state = order.state
-    order.expire()
-    order.save()
-    log_event(order, PaymentAction.EXPIRED, from_state=from_state)
-    if is_own_case(order) and not order.case.is_final:
-        cases.case_set_next_step(case=order.case, text=_("The bill expired unpaid."))
-        cases.case_transition(
-            case=order.case, transition="withdraw", by=None, note=_("The bill expired unpaid.")
+def expire_locked(order: Order) -> Order:
+    """Expire an unpaid, past-due order that the platform has closed: the transition, the trace, the
+    family told (the caller holds the order's row lock, or perform takes it)."""
+
+    def then(expired: Order) -> None:
+        if is_own_case(expired):
+            cases.case_set_next_step(case=expired.case, text=_("The bill expired unpaid."))
+        tell_payer(
+            expired,
+            subject=_("Bill expired: %(title)s") % {"title": expired.title},
+            body=_(
+                "%(title)s for %(name)s was not paid by the due time and can no longer be paid online. "
+                "Contact the school or the bureau if you still need to pay."
+            )
+            % {"title": expired.title, "name": expired.subject_name},
         )
-    tell_payer(
-        order,
-        subject=_("Bill expired: %(title)s") % {"title": order.title},
-        body=_(
-            "%(title)s for %(name)s was not paid by the due time and can no longer be paid online. "
-            "Contact the school or the bureau if you still need to pay."
-        )
-        % {"title": order.title, "name": order.subject_name},
-    )
+
+    return perform(order, "expire", by=None, note=_("The bill expired unpaid."), then=then)
 
 
 def order_close(*, order: Order, by: User, reason: str) -> Order:
@@ -566,11 +555,7 @@ def order_close(*, order: Order, by: User, reason: str) -> Order:
     if by is None or not Order.bureau_in_scope(order, by):
         raise PermissionDenied(_("Only bureau staff of the bill's district may close it."))
     if order.state != OrderState.CREATED:
-        raise OrderActionNotAllowed(
-            _("Order %(no)s is %(state)s; only an unpaid bill can be closed.")
-            % {"no": order.order_no, "state": order.get_state_display()},
-            code="state",
-        )
+        raise ActionNotAllowed(workflow.refusal_reason(order, "close"), code="state")
     try:
         result, _outcome = _close_at_platform(order)
     except platform.PlatformError as exc:
@@ -579,36 +564,26 @@ def order_close(*, order: Order, by: User, reason: str) -> Order:
         ) from exc
     if result == "paid":
         order.refresh_from_db()
-        raise OrderActionNotAllowed(
+        raise ActionNotAllowed(
             _("Order %(no)s has just been paid; it was not closed.") % {"no": order.order_no}, code="paid"
         )
-    with transaction.atomic():
-        locked = lock_order(order.pk)
-        if not can_proceed(locked.close):
-            raise OrderActionNotAllowed(
-                _("Order %(no)s is %(state)s; only an unpaid bill can be closed.")
-                % {"no": locked.order_no, "state": locked.get_state_display()},
-                code="state",
-            )
-        close_locked(locked, by=by, reason=reason)
-    return _sync(order, locked)
+    return close_locked(order, by=by, reason=reason)
 
 
-def close_locked(order: Order, *, by: User | None, reason: str) -> None:
-    """Close a locked, unpaid order that the platform has closed: save, trace, tell."""
-    from_state = order.state
-    order.close()
-    order.save()
-    log_event(order, PaymentAction.CLOSED, by=by, note=reason, from_state=from_state)
-    if is_own_case(order) and not order.case.is_final:
-        cases.case_set_next_step(case=order.case, text=_("The bill was cancelled."))
-        cases.case_transition(case=order.case, transition="withdraw", by=by, note=reason)
-    tell_payer(
-        order,
-        subject=_("Bill cancelled: %(title)s") % {"title": order.title},
-        body=_("%(title)s for %(name)s was cancelled: %(reason)s")
-        % {"title": order.title, "name": order.subject_name, "reason": reason},
-    )
+def close_locked(order: Order, *, by: User | None, reason: str) -> Order:
+    """Close an unpaid order that the platform has closed: the transition, the trace, the family told."""
+
+    def then(closed: Order) -> None:
+        if is_own_case(closed):
+            cases.case_set_next_step(case=closed.case, text=_("The bill was cancelled."))
+        tell_payer(
+            closed,
+            subject=_("Bill cancelled: %(title)s") % {"title": closed.title},
+            body=_("%(title)s for %(name)s was cancelled: %(reason)s")
+            % {"title": closed.title, "name": closed.subject_name, "reason": reason},
+        )
+
+    return perform(order, "close", by=by, note=reason, then=then)
 
 
 # --- sweeps -------------------------------------------------------------------------------------------

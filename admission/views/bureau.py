@@ -14,6 +14,7 @@ from admission.forms import DecisionForm, RoundForm, RunForm, SeedForm, WarningF
 from admission.models import AllocationRun, Objection, ObjectionState
 from enrollment.views.common import _role_required
 from portal.accounts.models import Role
+from portal.cases.workflow import ActionNotAllowed
 from portal.core.forms import add_service_errors
 from portal.orgs.models import Stage
 
@@ -81,7 +82,7 @@ def publish_seed(request, pk: int):
             services.round_publish_seed(
                 round_=round_, by=request.user, seed=form.cleaned_data["seed"] or None
             )
-        except services.ActionNotAllowed as exc:
+        except ActionNotAllowed as exc:
             messages.error(request, " ".join(exc.messages))
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -106,7 +107,7 @@ def start_run(request, pk: int):
         run = services.allocation_start(
             round_=round_, by=request.user, dry_run=form.cleaned_data.get("dry_run", False)
         )
-    except services.ActionNotAllowed as exc:
+    except ActionNotAllowed as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("admission:round", pk=pk)
     return redirect("admission:run", pk=run.pk)
@@ -159,7 +160,7 @@ def objection_detail(request, pk: int):
                     note=data["note"],
                     revoke_placement=data["revoke_placement"],
                 )
-            except services.ActionNotAllowed as exc:
+            except ActionNotAllowed as exc:
                 messages.error(request, " ".join(exc.messages))
             except PermissionDenied:
                 raise

@@ -11,12 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from admission import objections, selectors, services
+from admission import objections, selectors
 from admission.forms import ObjectionForm
 from admission.models import AllocationRun, RunStatus
 from enrollment.models import Application, State
 from enrollment.notice import notice_filename, render_notice_pdf
 from enrollment.selectors import application_for_user
+from portal.cases.workflow import ActionNotAllowed
 from portal.core.forms import add_service_errors
 from portal.orgs.models import School
 
@@ -58,7 +59,7 @@ def object_to_notice(request, code: str, year: int):
                     reason=form.cleaned_data["reason"],
                     entry_no=form.cleaned_data["entry_no"],
                 )
-            except services.ActionNotAllowed as exc:
+            except ActionNotAllowed as exc:
                 form.add_error(None, exc.messages)
             except ValidationError as exc:
                 add_service_errors(form, exc)

@@ -17,6 +17,7 @@ from enrollment.selectors import application_for_user, review_queue
 from enrollment.views.common import check_rows, reviewer_required, timeline_rows
 from portal.cases import services as cases
 from portal.cases.models import Attachment
+from portal.cases.workflow import ActionNotAllowed
 from portal.core.forms import add_service_errors
 
 PER_PAGE = 30
@@ -103,7 +104,7 @@ def act(request, reference_no: str, action: str):
                     due_working_days=data["due_working_days"],
                 )
                 done = _("The family has been asked for the material; the clock is paused.")
-        except services.ActionNotAllowed as exc:
+        except ActionNotAllowed as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("enrollment:review", reference_no=reference_no)
         except ValidationError as exc:

@@ -25,6 +25,7 @@ from enrollment.views.common import (
 from portal.cases import services as cases
 from portal.cases.models import Attachment
 from portal.cases.scoping import can_handle, is_applicant
+from portal.cases.workflow import ActionNotAllowed
 from portal.core.forms import add_service_errors
 
 WITHDRAWABLE = (State.VERIFYING, State.NEEDS_REVIEW, State.AWAITING_SUPPLEMENT, State.QUALIFIED)
@@ -84,7 +85,7 @@ def application_withdraw(request, reference_no: str):
             services.application_withdraw(
                 application=application, by=request.user, note=form.cleaned_data["note"]
             )
-        except services.ActionNotAllowed as exc:
+        except ActionNotAllowed as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("enrollment:application", reference_no=reference_no)
         except ValidationError as exc:
@@ -113,7 +114,7 @@ def supplement_upload(request, reference_no: str):
                 uploaded_file=form.cleaned_data["file"],
                 kind=form.cleaned_data["kind"],
             )
-        except services.ActionNotAllowed as exc:
+        except ActionNotAllowed as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("enrollment:application", reference_no=reference_no)
         except ValidationError as exc:

@@ -10,6 +10,9 @@ class CasesConfig(AppConfig):
 
     def ready(self):
         from portal.cases.models import CalendarDay
+        from portal.cases.services import register_case_workflow
+
+        register_case_workflow()
 
         pre_save.connect(_calendar_day_moving, sender=CalendarDay, dispatch_uid="cases.calendar_day_moving")
         post_save.connect(_calendar_day_changed, sender=CalendarDay, dispatch_uid="cases.calendar_day_saved")

@@ -25,10 +25,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
 from portal.accounts.models import Role, User
-from portal.cases import workdays
+from portal.cases import workdays, workflow
 from portal.cases.actions import CaseAction, validate_action
 from portal.cases.models import (
     Attachment,
@@ -44,6 +43,7 @@ from portal.cases.models import (
 )
 from portal.cases.scoping import can_handle, is_applicant
 from portal.cases.signals import case_closed
+from portal.cases.workflow import ActionNotAllowed
 from portal.catalog.models import DecisionMode, ServiceItem
 from portal.core.filetypes import sniff_content_type
 from portal.core.idcodes import normalize_id_number
@@ -62,10 +62,6 @@ CASE_TRANSITIONS = {
     "reject": gettext_lazy("rejected"),
     "withdraw": gettext_lazy("withdrawn"),
 }
-
-
-class CaseActionNotAllowed(ValidationError):
-    """The action is not possible in the case's current state; the message says why, for the user."""
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -300,71 +296,89 @@ def case_opening(
 
 
 def case_transition(*, case: Case, transition: str, by, note: str = "") -> Case:
-    """Run one coarse-status transition of the case (start_processing / complete / reject / withdraw).
+    """Run one coarse-status transition of the case (start_processing / complete / reject / withdraw)
+    through :func:`portal.cases.workflow.perform`.
 
-    Refused with :class:`CaseActionNotAllowed` when the status does not allow it, ``PermissionDenied``
+    Refused with :class:`ActionNotAllowed` when the status does not allow it, ``PermissionDenied``
     when ``by`` may not trigger it (see docs/workflows/cases.md; ``by=None`` is the system). A final
     status stamps ``closed_at``, ends a running clock pause and sends :data:`portal.cases.signals.case_closed`
     (the archive packages the case after commit). The applicant gets a message."""
     if transition not in CASE_TRANSITIONS:
         raise ValueError(f"unknown case transition {transition!r}; one of {sorted(CASE_TRANSITIONS)}")
+    return workflow.perform(case, transition, by=by, note=note)
+
+
+def _case_closing(case: Case, from_state: str, by, note: str) -> None:
+    """The Case workflow's ``prepare``: a final status stamps ``closed_at`` and ends a running pause."""
+    if not case.is_final:
+        return
+    case.closed_at = timezone.now()
+    days, pause = _close_open_pause(case, local_today())
+    if pause is not None:
+        case_log_event(
+            case=case,
+            action=CaseAction.CLOCK_RESUMED,
+            by=by,
+            note=_("The case was closed."),
+            data={"working_days": days, "deadline": case.deadline.isoformat()},
+        )
+
+
+def _case_status_changed(case: Case, from_state: str, by, note: str) -> None:
+    """The Case workflow's ``after``: the applicant is told; a closed case is announced."""
+    status = case.get_status_display()
+    body = _("%(service)s, case %(reference_no)s: the status is now %(status)s.") % {
+        "service": case.service.name,
+        "reference_no": case.reference_no,
+        "status": status,
+    }
+    if note:
+        body += "\n" + note
+    _notify_applicant(
+        case,
+        subject=_("Your case %(reference_no)s is now %(status)s")
+        % {"reference_no": case.reference_no, "status": status},
+        body=body,
+    )
+    if case.is_final:
+        case_closed.send(sender=Case, case=case, status=case.status)
+
+
+def register_case_workflow() -> None:
+    """The coarse status of every case is a workflow of its own (from CasesConfig.ready)."""
+    workflow.register(
+        Case,
+        events=dict.fromkeys(CASE_TRANSITIONS, CaseAction.STATUS_CHANGED),
+        verbs=CASE_TRANSITIONS,
+        reference=lambda case: _("Case %(reference_no)s") % {"reference_no": case.reference_no},
+        case=lambda case: case,
+        forbidden=gettext_lazy("You may not change the status of this case."),
+        select_related=("service",),
+        state_field="status",
+        prepare=_case_closing,
+        after=_case_status_changed,
+    )
+
+
+def case_set_deadline(*, case: Case, deadline: dt.date, by=None, note: str = "") -> Case:
+    """Set the deadline a service decides (a bill's due date), written to the trace."""
     with transaction.atomic():
         locked = _lock(case)
-        method = getattr(locked, transition)
-        not_allowed = _("Case %(reference_no)s is %(status)s and cannot be %(verb)s.") % {
-            "reference_no": locked.reference_no,
-            "status": locked.get_status_display(),
-            "verb": CASE_TRANSITIONS[transition],
-        }
-        if not can_proceed(method):
-            raise CaseActionNotAllowed(not_allowed, code="status")
-        if not has_transition_perm(method, by):
-            raise PermissionDenied(_("You may not change the status of this case."))
-        from_state = locked.status
-        was_paused = locked.clock_paused
-        try:
-            method()
-        except TransitionNotAllowed as exc:  # lost a race between can_proceed and here
-            raise CaseActionNotAllowed(not_allowed, code="status") from exc
-        today = local_today()
-        if locked.is_final:
-            locked.closed_at = timezone.now()
-            if was_paused:
-                days, pause = _close_open_pause(locked, today)
-                if pause is not None:
-                    case_log_event(
-                        case=locked,
-                        action=CaseAction.CLOCK_RESUMED,
-                        by=by,
-                        note=_("The case was closed."),
-                        data={"working_days": days, "deadline": locked.deadline.isoformat()},
-                    )
-        locked.save()
+        previous = locked.deadline
+        if previous == deadline:
+            return _sync(case, locked)
+        Case.objects.filter(pk=locked.pk).update(deadline=deadline)
+        locked.deadline = deadline
         case_log_event(
             case=locked,
-            action=CaseAction.STATUS_CHANGED,
+            action=CaseAction.DEADLINE_CHANGED,
             by=by,
             note=note,
-            from_state=from_state,
-            to_state=locked.status,
-            data={"transition": transition},
+            data={
+                "previous_deadline": previous.isoformat() if previous else None,
+                "deadline": deadline.isoformat(),
+            },
         )
-        status = locked.get_status_display()
-        body = _("%(service)s, case %(reference_no)s: the status is now %(status)s.") % {
-            "service": locked.service.name,
-            "reference_no": locked.reference_no,
-            "status": status,
-        }
-        if note:
-            body += "\n" + note
-        _notify_applicant(
-            locked,
-            subject=_("Your case %(reference_no)s is now %(status)s")
-            % {"reference_no": locked.reference_no, "status": status},
-            body=body,
-        )
-        if locked.is_final:
-            case_closed.send(sender=Case, case=locked, status=locked.status)
     return _sync(case, locked)
 
 
@@ -380,13 +394,13 @@ def case_pause_clock(*, case: Case, by, reason: str) -> Case:
     with transaction.atomic():
         locked = _lock(case)
         if locked.is_final:
-            raise CaseActionNotAllowed(
+            raise ActionNotAllowed(
                 _("Case %(reference_no)s is closed; its clock cannot be paused.")
                 % {"reference_no": locked.reference_no},
                 code="final",
             )
         if locked.clock_paused:
-            raise CaseActionNotAllowed(
+            raise ActionNotAllowed(
                 _("The clock of case %(reference_no)s is already paused (since %(since)s).")
                 % {"reference_no": locked.reference_no, "since": locked.paused_since},
                 code="paused",
@@ -444,13 +458,13 @@ def case_resume_clock(*, case: Case, by, note: str = "") -> Case:
     with transaction.atomic():
         locked = _lock(case)
         if locked.is_final:
-            raise CaseActionNotAllowed(
+            raise ActionNotAllowed(
                 _("Case %(reference_no)s is closed; its clock cannot be resumed.")
                 % {"reference_no": locked.reference_no},
                 code="final",
             )
         if not locked.clock_paused:
-            raise CaseActionNotAllowed(
+            raise ActionNotAllowed(
                 _("The clock of case %(reference_no)s is running; there is no pause to end.")
                 % {"reference_no": locked.reference_no},
                 code="running",
@@ -588,7 +602,7 @@ def attachment_add(*, case: Case, by, kind: str, uploaded_file) -> Attachment:
         if not (is_applicant(by, locked) or can_handle(by, locked)):
             raise PermissionDenied(_("You may not add files to this case."))
         if locked.is_final:
-            raise CaseActionNotAllowed(
+            raise ActionNotAllowed(
                 _("Case %(reference_no)s is closed; no more files can be added.")
                 % {"reference_no": locked.reference_no},
                 code="final",
@@ -688,7 +702,7 @@ def case_rate(*, case: Case, by, level: int, comment: str = "") -> Rating:
         if not is_applicant(by, locked):
             raise PermissionDenied(_("Only the applicant can rate a case."))
         if not locked.is_final:
-            raise CaseActionNotAllowed(
+            raise ActionNotAllowed(
                 _("Case %(reference_no)s can be rated when it is finished; it is %(status)s.")
                 % {"reference_no": locked.reference_no, "status": locked.get_status_display()},
                 code="not_final",
@@ -699,7 +713,7 @@ def case_rate(*, case: Case, by, level: int, comment: str = "") -> Rating:
             raise ValidationError(
                 {"level": [_("Choose a rating from 1 (very dissatisfied) to 5 (very satisfied).")]}
             )
-        already = CaseActionNotAllowed(
+        already = ActionNotAllowed(
             _("Case %(reference_no)s has already been rated.") % {"reference_no": locked.reference_no},
             code="rated",
         )
@@ -752,7 +766,7 @@ def rectification_close(*, task: RectificationTask, by, resolution: str) -> Rect
         if not is_district_bureau(by, locked_case):
             raise PermissionDenied(_("Only bureau staff of the case's district may close a rectification."))
         if locked.status != RectificationStatus.OPEN:
-            raise CaseActionNotAllowed(
+            raise ActionNotAllowed(
                 _("The rectification of case %(reference_no)s is already closed.")
                 % {"reference_no": locked_case.reference_no},
                 code="closed",

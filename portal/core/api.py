@@ -9,6 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from portal.cases.workflow import ActionNotAllowed
 from portal.core.middleware import too_large_message
 from portal.core.models import AppendOnlyError
 
@@ -27,13 +28,18 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, ValidationError):
+    """Kernel and Django errors as DRF answers: a rule that refuses the action now (``ActionNotAllowed``)
+    → ``409`` with the rule; any other ``ValidationError`` → ``400`` with a message per field;
+    ``PermissionDenied`` → ``403`` with what the service said."""
+    if isinstance(exc, ActionNotAllowed):
+        exc = Conflict("; ".join(exc.messages))
+    elif isinstance(exc, ValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(too_large_message())
     elif isinstance(exc, AppendOnlyError):

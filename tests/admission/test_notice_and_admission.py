@@ -10,6 +10,7 @@ from django.urls import reverse
 from admission import objections, services
 from admission.models import Objection, Placement, PlacementState, SeatLedger, StudentRecord
 from enrollment.notice import read_notice_token
+from portal.cases.workflow import ActionNotAllowed
 from portal.notify.models import Message
 from tests.admission import factories as F
 from tests.factories import UserFactory
@@ -180,7 +181,7 @@ def test_objections_only_within_the_period_and_with_a_reason(drawn):
             by=UserFactory(bureau=True), school=drawn["north"], reason="理由足够长的一段异议说明文字。"
         )
     objections.objection_submit(by=objector, school=drawn["north"], reason="理由足够长的一段异议说明文字。")
-    with pytest.raises(services.ActionNotAllowed):
+    with pytest.raises(ActionNotAllowed):
         objections.objection_submit(
             by=objector, school=drawn["north"], reason="理由足够长的一段异议说明文字。"
         )

@@ -16,8 +16,9 @@ from django.utils import translation
 
 from portal.cases import services
 from portal.cases.models import Attachment, CaseEvent
-from portal.cases.services import CaseActionNotAllowed, attachment_add
+from portal.cases.services import attachment_add
 from portal.cases.tasks import sweep_orphan_attachments
+from portal.cases.workflow import ActionNotAllowed
 from tests.factories import CaseInStatusFactory, SchoolFactory, UserFactory, tiny_pdf
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +128,7 @@ def test_who_may_add(case):
 
 def test_no_files_on_a_closed_case():
     case = CaseInStatusFactory(done=True)
-    with pytest.raises(CaseActionNotAllowed):
+    with pytest.raises(ActionNotAllowed):
         attachment_add(
             case=case, by=case.applicant, kind="证明", uploaded_file=SimpleUploadedFile("a.pdf", PDF)
         )

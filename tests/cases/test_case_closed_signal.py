@@ -5,8 +5,9 @@ import pytest
 from django.db import transaction
 
 from portal.cases.models import Case, CaseEvent, CaseStatus
-from portal.cases.services import CaseActionNotAllowed, case_transition
+from portal.cases.services import case_transition
 from portal.cases.signals import case_closed
+from portal.cases.workflow import ActionNotAllowed
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,6 @@ def test_a_final_status_sends_case_closed_once(open_case, clerk, received, trans
     case_transition(case=case, transition=transition, by=clerk)
     assert received == [(Case, case.pk, status, status, True)]
 
-    with pytest.raises(CaseActionNotAllowed):
+    with pytest.raises(ActionNotAllowed):
         case_transition(case=case, transition="complete", by=clerk)
     assert len(received) == 1

@@ -9,12 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from portal.cases.models import CaseEvent, ClockPause
 from portal.cases.selectors import case_deadline_display
 from portal.cases.services import (
-    CaseActionNotAllowed,
     case_pause_clock,
     case_record_visit,
     case_resume_clock,
     case_transition,
 )
+from portal.cases.workflow import ActionNotAllowed
 from portal.notify.models import Message
 from tests.factories import UserFactory
 
@@ -67,11 +67,11 @@ def test_a_pause_and_resume_on_the_same_day_moves_nothing(case, clerk):
 
 
 def test_pausing_twice_or_resuming_a_running_clock_is_refused(case, clerk):
-    with pytest.raises(CaseActionNotAllowed) as excinfo:
+    with pytest.raises(ActionNotAllowed) as excinfo:
         case_resume_clock(case=case, by=clerk)
     assert excinfo.value.code == "running"
     case_pause_clock(case=case, by=clerk, reason="请补充材料")
-    with pytest.raises(CaseActionNotAllowed) as excinfo:
+    with pytest.raises(ActionNotAllowed) as excinfo:
         case_pause_clock(case=case, by=clerk, reason="再次暂停")
     assert excinfo.value.code == "paused" and case.reference_no in excinfo.value.messages[0]
     assert ClockPause.objects.filter(case=case).count() == 1
@@ -98,7 +98,7 @@ def test_closing_a_paused_case_ends_the_pause(case, clerk, set_today):
     pause = ClockPause.objects.get(case=case)
     assert (pause.ended_on, pause.working_days) == (date(2026, 2, 13), 2)
     assert (case.paused_since, case.paused_working_days) == (None, 2)
-    with pytest.raises(CaseActionNotAllowed):
+    with pytest.raises(ActionNotAllowed):
         case_pause_clock(case=case, by=clerk, reason="已办结")
 
 

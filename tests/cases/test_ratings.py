@@ -10,8 +10,9 @@ from django.db import connection
 
 from portal.cases.models import CaseEvent, Rating, RectificationStatus, RectificationTask
 from portal.cases.selectors import open_rectifications, overdue_rectifications
-from portal.cases.services import CaseActionNotAllowed, case_rate, rectification_close
+from portal.cases.services import case_rate, rectification_close
 from portal.cases.tasks import flag_overdue_rectifications
+from portal.cases.workflow import ActionNotAllowed
 from portal.notify.models import Message
 from tests.factories import CaseInStatusFactory, DistrictFactory, UserFactory
 
@@ -29,7 +30,7 @@ def test_a_finished_case_can_be_rated_once(trait):
     rating = case_rate(case=case, by=case.applicant, level=4, comment="办事很快")
     assert (rating.level, rating.comment) == (4, "办事很快")
     assert CaseEvent.objects.get(case=case, action="rated").data == {"level": 4}
-    with pytest.raises(CaseActionNotAllowed) as excinfo:
+    with pytest.raises(ActionNotAllowed) as excinfo:
         case_rate(case=case, by=case.applicant, level=5)
     assert excinfo.value.code == "rated"
     assert Rating.objects.get(case=case).level == 4
@@ -38,7 +39,7 @@ def test_a_finished_case_can_be_rated_once(trait):
 @pytest.mark.parametrize("trait", [{}, {"in_progress": True}])
 def test_an_open_case_cannot_be_rated(trait):
     case = CaseInStatusFactory(**trait)
-    with pytest.raises(CaseActionNotAllowed):
+    with pytest.raises(ActionNotAllowed):
         case_rate(case=case, by=case.applicant, level=5)
     assert not Rating.objects.exists()
 
@@ -93,7 +94,7 @@ def test_two_concurrent_ratings_give_one_rating(district, school):
             barrier.wait()
             case_rate(case=case, by=case.applicant, level=level)
             outcomes.append("rated")
-        except CaseActionNotAllowed:
+        except ActionNotAllowed:
             outcomes.append("refused")
         finally:
             connection.close()
@@ -129,7 +130,7 @@ def test_bureau_staff_of_the_district_close_a_rectification(done_case, bureau, c
     )
     assert CaseEvent.objects.get(case=done_case, action="rectification_closed").actor == bureau
     assert Message.objects.filter(recipient=done_case.applicant, case=done_case).exists()
-    with pytest.raises(CaseActionNotAllowed):
+    with pytest.raises(ActionNotAllowed):
         rectification_close(task=task, by=bureau, resolution="再次关闭")
     assert not open_rectifications(bureau.district).exists()
 

@@ -7,7 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from portal.cases.models import CaseEvent, CaseStatus
-from portal.cases.services import CaseActionNotAllowed, case_transition
+from portal.cases.services import case_transition
+from portal.cases.workflow import ActionNotAllowed
 from portal.notify.models import Message
 from tests.factories import (
     CaseInStatusFactory,
@@ -58,7 +59,7 @@ def test_transition_table(source, transition):
         )
         assert (result.closed_at is not None) == result.is_final
     else:
-        with pytest.raises(CaseActionNotAllowed) as excinfo:
+        with pytest.raises(ActionNotAllowed) as excinfo:
             case_transition(case=case, transition=transition, by=clerk)
         assert case.reference_no in excinfo.value.messages[0]
         case.refresh_from_db()
@@ -68,7 +69,7 @@ def test_transition_table(source, transition):
 
 def test_completing_a_withdrawn_case_is_refused_with_a_reason():
     case = CaseInStatusFactory(withdrawn=True)
-    with pytest.raises(CaseActionNotAllowed, match=case.reference_no):
+    with pytest.raises(ActionNotAllowed, match=case.reference_no):
         case_transition(case=case, transition="complete", by=None)
 
 

@@ -118,8 +118,7 @@ def test_the_printed_qr_code_decodes_to_the_verification_url(qualified, tmp_path
 
 
 def test_admission_notice_once_admitted(qualified, tmp_path):
-    qualified.school = qualified.zone_school
-    qualified.admit()
+    qualified.admit(school=qualified.zone_school)
     qualified.save()
 
     text = poppler("pdftotext", render_notice_pdf(qualified), tmp_path, "-enc", "UTF-8")
@@ -178,8 +177,7 @@ def test_a_withdrawn_application_makes_its_notice_no_longer_valid(qualified, cli
 
 def test_after_admission_the_place_notice_is_superseded_and_the_admission_notice_valid(qualified, client):
     place_path = urlsplit(notice_context(qualified)["verify_url"]).path
-    qualified.school = qualified.zone_school
-    qualified.admit()
+    qualified.admit(school=qualified.zone_school)
     qualified.save()
     admission_path = urlsplit(notice_context(qualified)["verify_url"]).path
 

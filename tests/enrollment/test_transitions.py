@@ -9,6 +9,7 @@ from django_fsm import has_transition_perm
 from enrollment import services
 from enrollment.models import Application, State
 from portal.cases.models import CaseStatus
+from portal.cases.workflow import ActionNotAllowed
 from tests.factories import ApplicationFactory, DistrictFactory, SchoolFactory, UserFactory, tiny_pdf
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +147,7 @@ def test_from_which_states_each_action_is_allowed(state, action):
         app.refresh_from_db()
         assert app.state == EXPECTED_STATE[action]
     else:
-        with pytest.raises(services.ActionNotAllowed):
+        with pytest.raises(ActionNotAllowed):
             ACTIONS[action](app, user)
         app.refresh_from_db()
         assert app.state == state

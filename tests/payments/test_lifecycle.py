@@ -13,6 +13,7 @@ from payments import services
 from payments.catalogue import PaymentAction
 from payments.models import NotificationOutcome, Order, OrderState, PaymentNotification
 from portal.cases.models import CaseEvent, CaseStatus
+from portal.cases.workflow import ActionNotAllowed
 from portal.notify.models import Message
 from sandbox.payments.models import PaymentFault, PlatformOrder, PlatformStatus
 from tests.factories import DistrictFactory, UserFactory
@@ -142,7 +143,7 @@ def test_bureau_staff_close_a_bill_issued_in_error(
     assert order.state == OrderState.CLOSED
     assert tester.platform_order(order).status == PlatformStatus.CLOSED
     assert Message.objects.filter(recipient=payer, body__contains="重复开具").exists()
-    with pytest.raises(services.OrderActionNotAllowed):
+    with pytest.raises(ActionNotAllowed):
         services.order_close(order=order, by=bureau, reason="again")
 
 
@@ -150,7 +151,7 @@ def test_closing_a_bill_that_was_just_paid_records_the_payment_instead(issue, bu
     order = issue()
     PaymentFault.objects.create(drop_rate=1.0)
     tester.pay(order)
-    with pytest.raises(services.OrderActionNotAllowed) as refused:
+    with pytest.raises(ActionNotAllowed) as refused:
         services.order_close(order=order, by=bureau, reason="重复开具")
     assert refused.value.code == "paid"
     order.refresh_from_db()

@@ -14,6 +14,7 @@ from payments.models import NotificationOutcome, Order, OrderState, PaymentNotif
 from payments.platform import PlatformRefused
 from payments.platform import refund as platform_refund
 from portal.cases.models import CaseEvent
+from portal.cases.workflow import ActionNotAllowed
 from portal.notify.models import Message
 from sandbox.payments.models import PaymentFault, PlatformOrder
 from tests.i18n import zh
@@ -58,7 +59,7 @@ def test_a_partial_then_a_full_refund_never_refund_more_than_was_paid(paid, refu
     assert rest.amount_fen == 9050 and rest.state == RefundState.SUCCEEDED
     assert (paid.state, paid.refunded_fen) == (OrderState.REFUNDED, 14050)
 
-    with pytest.raises(refunds.OrderActionNotAllowed) as nothing_left:
+    with pytest.raises(ActionNotAllowed) as nothing_left:
         refund(paid, 1)
     assert nothing_left.value.code == "nothing_left"  # everything paid has been refunded
     assert PlatformOrder.objects.get(out_trade_no=paid.order_no).refunded_fen == 14050
@@ -85,7 +86,7 @@ def test_refund_input_is_checked(paid, refund, payer, bureau):
 
 def test_an_unpaid_bill_cannot_be_refunded(issue, refund):
     order = issue()
-    with pytest.raises(refunds.OrderActionNotAllowed):
+    with pytest.raises(ActionNotAllowed):
         refund(order, 100)
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from payments import refunds, services
 from payments.models import NotificationOutcome, Order, OrderState, Refund
+from portal.cases.workflow import ActionNotAllowed
 from tests.factories import DistrictFactory, SchoolFactory, UserFactory
 from tests.payments.conftest import past
 from tests.payments.factories import OrderFactory
@@ -55,7 +56,7 @@ def test_closing_in_each_state(state, exam_fee, payer, bureau):
         services.order_close(order=order, by=bureau, reason="开具错误")
         assert order.state == OrderState.CLOSED
     else:
-        with pytest.raises(services.OrderActionNotAllowed):
+        with pytest.raises(ActionNotAllowed):
             services.order_close(order=order, by=bureau, reason="开具错误")
         order.refresh_from_db()
         assert order.state == state
@@ -68,7 +69,7 @@ def test_refunding_in_each_state(state, exam_fee, payer, bureau):
         made = refunds.order_refund(order=order, by=bureau, amount_fen=100, reason="退费")
         assert made.amount_fen == 100 and Refund.objects.filter(order=order).count() == 1
     else:
-        with pytest.raises(services.OrderActionNotAllowed):
+        with pytest.raises(ActionNotAllowed):
             refunds.order_refund(order=order, by=bureau, amount_fen=100, reason="退费")
         assert not Refund.objects.filter(order=order).exists()
 
