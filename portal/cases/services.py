@@ -79,16 +79,6 @@ def _actor_label(user) -> str:
     return f"{user.display_name}（{role}）"[:100]
 
 
-def _lock(case: Case) -> Case:
-    return Case.objects.select_for_update().get(pk=case.pk)
-
-
-def _sync(original: Case, locked: Case) -> Case:
-    if original is not locked:
-        original.refresh_from_db()
-    return locked
-
-
 def _notify_applicant(case: Case, *, subject: str, body: str) -> None:
     message_send(recipient=case.applicant, subject=subject[:200], body=body, case=case)
 
@@ -363,10 +353,10 @@ def register_case_workflow() -> None:
 def case_set_deadline(*, case: Case, deadline: dt.date, by=None, note: str = "") -> Case:
     """Set the deadline a service decides (a bill's due date), written to the trace."""
     with transaction.atomic():
-        locked = _lock(case)
+        locked = workflow.lock(case)
         previous = locked.deadline
         if previous == deadline:
-            return _sync(case, locked)
+            return workflow.refreshed(case, locked)
         Case.objects.filter(pk=locked.pk).update(deadline=deadline)
         locked.deadline = deadline
         case_log_event(
@@ -379,7 +369,7 @@ def case_set_deadline(*, case: Case, deadline: dt.date, by=None, note: str = "")
                 "deadline": deadline.isoformat(),
             },
         )
-    return _sync(case, locked)
+    return workflow.refreshed(case, locked)
 
 
 # --- the promised-time clock --------------------------------------------------------------------------
@@ -392,7 +382,7 @@ def case_pause_clock(*, case: Case, by, reason: str) -> Case:
     if not reason:
         raise ValidationError({"reason": [_("Say what the applicant needs to do.")]})
     with transaction.atomic():
-        locked = _lock(case)
+        locked = workflow.lock(case)
         if locked.is_final:
             raise ActionNotAllowed(
                 _("Case %(reference_no)s is closed; its clock cannot be paused.")
@@ -423,7 +413,7 @@ def case_pause_clock(*, case: Case, by, reason: str) -> Case:
             subject=_("Case %(reference_no)s is waiting for you") % {"reference_no": locked.reference_no},
             body=_("%(reason)s\nThe processing time is paused until then.") % {"reason": reason},
         )
-    return _sync(case, locked)
+    return workflow.refreshed(case, locked)
 
 
 def case_recompute_deadline(*, case: Case, note: str = "") -> bool:
@@ -433,7 +423,7 @@ def case_recompute_deadline(*, case: Case, note: str = "") -> bool:
     with the case. A final case, or one whose clock is paused (its deadline moves on resume), is left
     alone. True when the deadline moved."""
     with transaction.atomic():
-        locked = _lock(case)
+        locked = workflow.lock(case)
         if locked.is_final or locked.clock_paused or locked.deadline is None:
             return False
         previous, deadline = locked.deadline, compute_deadline(locked)
@@ -447,7 +437,7 @@ def case_recompute_deadline(*, case: Case, note: str = "") -> bool:
             note=note,
             data={"previous_deadline": previous.isoformat(), "deadline": deadline.isoformat()},
         )
-    _sync(case, locked)
+    workflow.refreshed(case, locked)
     return True
 
 
@@ -456,7 +446,7 @@ def case_resume_clock(*, case: Case, by, note: str = "") -> Case:
     and the deadline moves by exactly that many working days. Handling staff, the applicant (having
     supplied what was asked) or the system."""
     with transaction.atomic():
-        locked = _lock(case)
+        locked = workflow.lock(case)
         if locked.is_final:
             raise ActionNotAllowed(
                 _("Case %(reference_no)s is closed; its clock cannot be resumed.")
@@ -491,7 +481,7 @@ def case_resume_clock(*, case: Case, by, note: str = "") -> Case:
             % {"reference_no": locked.reference_no},
             body=_("The promised decision date is now %(deadline)s.") % {"deadline": locked.deadline},
         )
-    return _sync(case, locked)
+    return workflow.refreshed(case, locked)
 
 
 # --- visits and next step -----------------------------------------------------------------------------
@@ -500,7 +490,7 @@ def case_resume_clock(*, case: Case, by, note: str = "") -> Case:
 def case_record_visit(*, case: Case, by, note: str = "") -> Case:
     """Count one visit of the applicant to an office (跑动次数) for the reform figures."""
     with transaction.atomic():
-        locked = _lock(case)
+        locked = workflow.lock(case)
         if not locked.may_process(by):
             raise PermissionDenied(_("Only staff handling this case may record a visit."))
         Case.objects.filter(pk=locked.pk).update(visits=F("visits") + 1)
@@ -508,19 +498,19 @@ def case_record_visit(*, case: Case, by, note: str = "") -> Case:
         case_log_event(
             case=locked, action=CaseAction.VISIT_RECORDED, by=by, note=note, data={"visits": locked.visits}
         )
-    return _sync(case, locked)
+    return workflow.refreshed(case, locked)
 
 
 def case_assign_school(*, case: Case, school, by=None, note: str = "") -> Case:
     """Make ``school`` responsible for the case (its clerks then see it). System or district staff only."""
     with transaction.atomic():
-        locked = _lock(case)
+        locked = workflow.lock(case)
         if by is not None and not locked.may_process(by):
             raise PermissionDenied(_("Only staff handling this case may assign it."))
         if school is not None and school.district_id != locked.district_id:
             raise ValidationError({"school": [_("The school is not in the case's district.")]})
         if locked.school_id == getattr(school, "pk", None):
-            return _sync(case, locked)
+            return workflow.refreshed(case, locked)
         previous = locked.school.code if locked.school_id else ""
         locked.school = school
         locked.save(update_fields=["school"])
@@ -531,7 +521,7 @@ def case_assign_school(*, case: Case, school, by=None, note: str = "") -> Case:
             note=note,
             data={"from": previous, "to": school.code if school else ""},
         )
-    return _sync(case, locked)
+    return workflow.refreshed(case, locked)
 
 
 def case_set_next_step(*, case: Case, text: str) -> Case:
@@ -598,7 +588,7 @@ def attachment_add(*, case: Case, by, kind: str, uploaded_file) -> Attachment:
     if not isinstance(uploaded_file, File):
         uploaded_file = File(uploaded_file, name=getattr(uploaded_file, "name", ""))
     with transaction.atomic():
-        locked = _lock(case)
+        locked = workflow.lock(case)
         if not (is_applicant(by, locked) or can_handle(by, locked)):
             raise PermissionDenied(_("You may not add files to this case."))
         if locked.is_final:
@@ -698,7 +688,7 @@ def case_rate(*, case: Case, by, level: int, comment: str = "") -> Rating:
     """The applicant rates a finished case, once. A rating of 1 or 2 opens a rectification task due
     in 15 working days (the 好差评 rule) and tells the district's bureau staff."""
     with transaction.atomic():
-        locked = _lock(case)
+        locked = workflow.lock(case)
         if not is_applicant(by, locked):
             raise PermissionDenied(_("Only the applicant can rate a case."))
         if not locked.is_final:
@@ -761,7 +751,7 @@ def rectification_close(*, task: RectificationTask, by, resolution: str) -> Rect
     told (整改反馈)."""
     resolution = (resolution or "").strip()
     with transaction.atomic():
-        locked_case = _lock(task.case)
+        locked_case = workflow.lock(task.case)
         locked = RectificationTask.objects.select_for_update().get(pk=task.pk)
         if not is_district_bureau(by, locked_case):
             raise PermissionDenied(_("Only bureau staff of the case's district may close a rectification."))
@@ -799,7 +789,7 @@ def rectification_flag_overdue(*, task: RectificationTask, today: dt.date | None
     """Tell the district's bureau staff, once, that an open rectification is past its due date.
     Returns whether it flagged now (False: not overdue, closed, or flagged before)."""
     with transaction.atomic():
-        locked_case = _lock(task.case)
+        locked_case = workflow.lock(task.case)
         locked = RectificationTask.objects.select_for_update().get(pk=task.pk)
         today = today or local_today()
         if locked.status != RectificationStatus.OPEN or locked.due_on >= today:

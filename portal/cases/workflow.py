@@ -182,6 +182,14 @@ def lock(obj, pk=None):
     return queryset.get(pk=obj.pk if pk is None else pk)
 
 
+def refreshed(original, locked):
+    """``locked`` (the copy an action changed under its lock), after bringing the caller's ``original``
+    up to date, so that callers holding ``application.case`` do not keep a stale status."""
+    if original is not None and original is not locked:
+        original.refresh_from_db()
+    return locked
+
+
 def perform(
     obj,
     action: str,
@@ -245,9 +253,7 @@ def perform(
             then(locked)
         for callback in after_commit:
             transaction.on_commit(callback)
-    if obj is not locked:
-        obj.refresh_from_db()
-    return locked
+    return refreshed(obj, locked)
 
 
 def _sync_case(obj, case, workflow: Workflow, *, from_state: str, to_state: str, by, note: str) -> None:
