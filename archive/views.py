@@ -6,11 +6,8 @@ the user's scope is a 404), writes through the services."""
 import datetime as dt
 import tempfile
 import zipfile
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -23,28 +20,15 @@ from archive.forms import PackageSearchForm, RetentionForm
 from archive.models import PackageCheck
 from archive.package import DOCUMENT
 from archive.services import DownloadWhat
+from portal.core.views import role_required
 
 PER_PAGE = 30
 
 
-def _role_required(test, message):
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not test(request.user):
-                raise PermissionDenied(message)
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-staff_required = _role_required(
+staff_required = role_required(
     selectors.is_archive_staff, "The archive is for school clerks, bureau staff and auditors."
 )
-bureau_required = _role_required(selectors.is_bureau, "Only bureau staff check archive packages.")
+bureau_required = role_required(selectors.is_bureau, "Only bureau staff check archive packages.")
 
 
 @staff_required

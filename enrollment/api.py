@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,7 +27,7 @@ from enrollment.serializers import (
 )
 from portal.accounts.models import Role
 from portal.cases.models import CaseEvent
-from portal.core.api import Conflict
+from portal.core.api import Conflict, FirstRendererNegotiation
 
 # action name in the URL → service. Who may take it is the service's decision (staff in scope for the first
 # three, the applicant for withdraw); it says no with PermissionDenied (403), before looking at the state.
@@ -170,17 +169,6 @@ class ApplicationActionView(APIView):
         # ActionNotAllowed → 409, PermissionDenied → 403, other ValidationErrors → 400 (exception handler)
         service(application=application, by=request.user, note=data.validated_data["note"])
         return Response(ApplicationSerializer(_reload(request.user, reference_no)).data)
-
-
-class FirstRendererNegotiation(BaseContentNegotiation):
-    """The PDF view answers errors as JSON whatever the client accepts (a PDF viewer sends
-    ``Accept: application/pdf``); the PDF itself is a plain HttpResponse and needs no renderer."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0]
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class NoticePdfView(APIView):

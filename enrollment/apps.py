@@ -8,3 +8,8 @@ class EnrollmentConfig(AppConfig):
 
     def ready(self):
         from enrollment import catalogue  # noqa: F401 - registers the service items and event actions
+        from enrollment.selectors import kindergarten_places
+        from payments.billing import register_billable
+        from payments.models import FeeKind
+
+        register_billable(FeeKind.KINDERGARTEN_CARE, kindergarten_places)

@@ -8,7 +8,7 @@ from django.http import Http404
 from enrollment import rules as R
 from enrollment.models import Application, Criterion, EnrollmentRules, State, TierRule
 from portal.cases.scoping import scope_cases
-from portal.orgs.models import School
+from portal.orgs.models import School, Stage
 
 DEFAULT_TIERS = [
     ("A", "房户一致", [Criterion.HUKOU_AND_HOME_SAME_ZONE], False),
@@ -85,3 +85,28 @@ def review_queue(user, *, state: str | None = None, stage: str | None = None, ov
     if overdue_on:
         qs = qs.filter(case__deadline__lt=overdue_on)
     return qs.order_by("case__deadline", "case__submitted_at")
+
+
+def kindergarten_places(district=None):
+    """The children with a kindergarten place (admitted, or qualified before the allocation ran), as
+    payments bills them the monthly care fee (registered with payments.billing from the app's ready)."""
+    from django.db.models import Q
+
+    from payments.billing import BillableChild
+
+    applications = Application.objects.filter(
+        stage=Stage.KINDERGARTEN, state__in=(State.ADMITTED, State.QUALIFIED)
+    ).filter(Q(school__isnull=False) | Q(zone_school__isnull=False))
+    if district is not None:
+        applications = applications.filter(case__district=district)
+    applications = applications.select_related("case", "case__district", "guardian", "school", "zone_school")
+    for application in applications.order_by("pk"):
+        yield BillableChild(
+            case=application.case,
+            payer=application.guardian,
+            subject_name=application.child_name,
+            subject_id_number=application.child_id_number,
+            subject_hash=application.child_id_hash,
+            school=application.school or application.zone_school,
+            entry_year=application.year,
+        )

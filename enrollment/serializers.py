@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from enrollment.models import Application, CheckResult, Residence, State
+from portal.core.api import DetailSerializer  # noqa: F401 - the API modules import it from here
 from portal.orgs.models import Stage
 
 
@@ -125,8 +126,3 @@ class ApplicationSerializer(serializers.ModelSerializer):
 @extend_schema_serializer(component_name="EnrollmentDuplicate")
 class DuplicateSerializer(serializers.Serializer):
     reference_no = serializers.CharField(help_text=_("The child's live application for that year and stage."))
-
-
-@extend_schema_serializer(component_name="ErrorDetail")
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()

@@ -13,13 +13,11 @@ from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from enrollment.api import FirstRendererNegotiation
-from enrollment.serializers import DetailSerializer
 from payments import refunds, selectors, services
 from payments.models import OrderState, Refund
 from payments.serializers import OrderSerializer, PayLinkSerializer, RefundRequestSerializer, RefundSerializer
 from portal.cases.scoping import is_applicant
-from portal.core.api import Conflict
+from portal.core.api import Conflict, DetailSerializer, FirstRendererNegotiation
 
 ORDER_NO = OpenApiParameter(
     "order_no", str, OpenApiParameter.PATH, description="Bill number, e.g. JF20270901…."

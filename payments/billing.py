@@ -1,8 +1,9 @@
 """Monthly bills: the kindergarten care fee (保育费) for every child with a kindergarten place.
 
-A child is billed when their kindergarten enrollment application is ``admitted`` (or ``qualified``,
-before the allocation ran), for the months of the three kindergarten years — September of the entry
-year to July three years later — that the fee item bills (``billed_months``). The fee item is the active
+A child is billed when a service registered with :func:`register_billable` says they hold a kindergarten
+place (enrollment: an application ``admitted``, or ``qualified`` before the allocation ran), for the
+months of the three kindergarten years — September of the entry year to July three years later — that
+the fee item bills (``billed_months``). The fee item is the active
 monthly kindergarten-care item of the child's kindergarten, else the district-wide one.
 
 Issuing a month's bills is idempotent: each bill carries a billing key (fee kind, child, month) and a
@@ -15,17 +16,38 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 
-from enrollment.models import Application, State
 from payments.models import Billing, FeeItem, FeeKind, Order
 from payments.services import DuplicateBill, order_issue
-from portal.orgs.models import Stage
 
 log = logging.getLogger(__name__)
 
-BILLED_STATES = (State.ADMITTED, State.QUALIFIED)
 KINDERGARTEN_YEARS = 3
+
+
+@dataclass(frozen=True)
+class BillableChild:
+    """A child a service says is billed a monthly fee: what the bill needs, nothing of the service."""
+
+    case: object  # the Case the bills join (the child's application)
+    payer: object  # the guardian's User
+    subject_name: str
+    subject_id_number: str
+    subject_hash: str
+    school: object | None
+    entry_year: int
+
+
+# fee kind → callables (district or None) → BillableChild iterables, registered by the services that hold
+# the places (enrollment registers its kindergarten places from its AppConfig.ready); payments imports none
+_billable: dict[str, list] = {}
+
+
+def register_billable(kind: str, provider) -> None:
+    """``provider(district)`` yields a :class:`BillableChild` per child billed a monthly fee of ``kind``."""
+    providers = _billable.setdefault(kind, [])
+    if provider not in providers:
+        providers.append(provider)
 
 
 @dataclass
@@ -68,14 +90,9 @@ def in_kindergarten(entry_year: int, year: int, month: int) -> bool:
 
 
 def kindergarten_children(district=None):
-    applications = Application.objects.filter(stage=Stage.KINDERGARTEN, state__in=BILLED_STATES).filter(
-        Q(school__isnull=False) | Q(zone_school__isnull=False)
-    )
-    if district is not None:
-        applications = applications.filter(case__district=district)
-    return applications.select_related(
-        "case", "case__district", "guardian", "school", "zone_school"
-    ).order_by("pk")
+    """Every child with a kindergarten place, from the services that registered them."""
+    for provider in _billable.get(FeeKind.KINDERGARTEN_CARE, []):
+        yield from provider(district)
 
 
 def kindergarten_bills_issue(*, year: int, month: int, district=None) -> BillRun:
@@ -84,31 +101,29 @@ def kindergarten_bills_issue(*, year: int, month: int, district=None) -> BillRun
         raise ValidationError({"period": ["Give a month as YYYY-MM."]})
     period = f"{year:04d}-{month:02d}"
     run = BillRun(period=period)
-    for application in kindergarten_children(district):
-        if not in_kindergarten(application.year, year, month):
+    for child in kindergarten_children(district):
+        if not in_kindergarten(child.entry_year, year, month):
             run.not_billed_this_month += 1
             continue
-        school = application.school or application.zone_school
-        fee_item = fee_item_for(
-            kind=FeeKind.KINDERGARTEN_CARE, district=application.case.district, school=school
-        )
+        school = child.school
+        fee_item = fee_item_for(kind=FeeKind.KINDERGARTEN_CARE, district=child.case.district, school=school)
         if fee_item is None:
-            run.no_fee_item.append(application.case.reference_no)
+            run.no_fee_item.append(child.case.reference_no)
             continue
         if month not in fee_item.months:
             run.not_billed_this_month += 1
             continue
-        key = billing_key(FeeKind.KINDERGARTEN_CARE, application.child_id_hash, period)
+        key = billing_key(FeeKind.KINDERGARTEN_CARE, child.subject_hash, period)
         if Order.objects.filter(billing_key=key).exists():
             run.already_billed += 1
             continue
         try:
             order = order_issue(
                 fee_item=fee_item,
-                payer=application.guardian,
-                subject_name=application.child_name,
-                subject_id_number=application.child_id_number,
-                case=application.case,
+                payer=child.payer,
+                subject_name=child.subject_name,
+                subject_id_number=child.subject_id_number,
+                case=child.case,
                 school=school,
                 period=period,
                 billing_key=key,
@@ -117,7 +132,7 @@ def kindergarten_bills_issue(*, year: int, month: int, district=None) -> BillRun
         except DuplicateBill:
             run.already_billed += 1
         except ValidationError as exc:
-            run.errors.append(f"{application.case.reference_no}: {'; '.join(exc.messages)}")
+            run.errors.append(f"{child.case.reference_no}: {'; '.join(exc.messages)}")
         else:
             run.issued.append(order.order_no)
     log.info("kindergarten bills %s", run.summary())

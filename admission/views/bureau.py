@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 from admission import excel, forecast, objections, selectors, services
 from admission.forms import DecisionForm, RoundForm, RunForm, SeedForm, WarningForm, ZoneImportForm
 from admission.models import AllocationRun, Objection, ObjectionState
-from enrollment.views.common import _role_required
 from portal.accounts.models import Role
 from portal.cases.workflow import ActionNotAllowed
 from portal.core.forms import add_service_errors
+from portal.core.views import role_required
 from portal.orgs.models import Stage
 
 
@@ -23,7 +23,7 @@ def is_bureau(user) -> bool:
     return user.is_superuser or (user.role == Role.BUREAU and user.district_id is not None)
 
 
-bureau_required = _role_required(is_bureau, "Only bureau staff run admissions.")
+bureau_required = role_required(is_bureau, "Only bureau staff run admissions.")
 
 
 def _round(user, pk):

@@ -1,10 +1,6 @@
 """What the enrollment pages share: who may open them, the labels of checks and states, and how fetched
 evidence is shown to a family (presentation only — the rules live in ``enrollment.rules``)."""
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +13,7 @@ from portal.cases import services as cases
 from portal.cases.models import CaseStatus
 from portal.cases.selectors import case_timeline
 from portal.core import pii
+from portal.core.views import role_required
 from portal.orgs.models import Community, School, Stage
 
 NOTICE_PDF_URL = "/api/v1/enrollment/applications/{ref}/notice.pdf"  # contracts/api-enrollment.md
@@ -81,20 +78,6 @@ SOURCE_INFO = {
 }
 
 
-def _role_required(test, message):
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not test(request.user):
-                raise PermissionDenied(message)
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
 def is_citizen(user) -> bool:
     return user.role == Role.CITIZEN and not user.is_superuser
 
@@ -103,8 +86,8 @@ def is_reviewer(user) -> bool:
     return user.role in REVIEW_ROLES or user.is_superuser
 
 
-citizen_required = _role_required(is_citizen, "Parents apply online; staff use the counter pages.")
-reviewer_required = _role_required(is_reviewer, "Only school clerks and bureau staff review applications.")
+citizen_required = role_required(is_citizen, "Parents apply online; staff use the counter pages.")
+reviewer_required = role_required(is_reviewer, "Only school clerks and bureau staff review applications.")
 
 
 def open_years() -> list[int]:

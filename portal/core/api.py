@@ -5,7 +5,9 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -14,6 +16,24 @@ from portal.core.middleware import too_large_message
 from portal.core.models import AppendOnlyError
 
 log = logging.getLogger(__name__)
+
+
+@extend_schema_serializer(component_name="ErrorDetail")
+class DetailSerializer(serializers.Serializer):
+    """An error answer: ``{"detail": "…"}`` (for the OpenAPI schema)."""
+
+    detail = serializers.CharField()
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """The PDF view answers errors as JSON whatever the client accepts (a PDF viewer sends
+    ``Accept: application/pdf``); the PDF itself is a plain HttpResponse and needs no renderer."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class PayloadTooLarge(exceptions.APIException):
