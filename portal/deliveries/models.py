@@ -10,6 +10,7 @@ docs/workflows/deliveries.md.
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from portal.core import pii
@@ -17,10 +18,10 @@ from portal.core.fields import EncryptedTextField
 
 
 class DeliveryStatus(models.TextChoices):
-    CREATED = "created", _("Created")
-    IN_TRANSIT = "in_transit", _("In transit")
-    DELIVERED = "delivered", _("Delivered")
-    FAILED = "failed", _("Delivery failed")
+    CREATED = "created", pgettext_lazy("delivery", "Created")
+    IN_TRANSIT = "in_transit", pgettext_lazy("delivery", "In transit")
+    DELIVERED = "delivered", pgettext_lazy("delivery", "Delivered")
+    FAILED = "failed", pgettext_lazy("delivery", "Delivery failed")
 
 
 FINAL_DELIVERY_STATUSES = {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED}
@@ -120,12 +121,12 @@ class Delivery(ConcurrentTransitionMixin, models.Model):
 
 
 class CallbackOutcome(models.TextChoices):
-    APPLIED = "applied", _("Applied")
+    APPLIED = "applied", pgettext_lazy("callback", "Applied")
     DUPLICATE = "duplicate", _("Duplicate (already applied)")
     STALE = "stale", _("Stale (a later status is already known)")
     BAD_SIGNATURE = "bad_signature", _("Bad signature")
-    REPLAYED = "replayed", _("Replayed")
-    MALFORMED = "malformed", _("Malformed")
+    REPLAYED = "replayed", pgettext_lazy("callback", "Replayed")
+    MALFORMED = "malformed", pgettext_lazy("callback", "Malformed")
     UNKNOWN = "unknown", _("Unknown shipment")
 
 

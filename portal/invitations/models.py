@@ -11,16 +11,17 @@ docs/adr/0014-invitations.md and docs/workflows/invitations.md.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from portal.core.fields import EncryptedJSONField
 
 
 class InvitationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    ACCEPTED = "accepted", _("Accepted")
-    DECLINED = "declined", _("Declined")
-    EXPIRED = "expired", _("Expired")
+    OPEN = "open", pgettext_lazy("invitation", "Open")
+    ACCEPTED = "accepted", pgettext_lazy("invitation", "Accepted")
+    DECLINED = "declined", pgettext_lazy("invitation", "Declined")
+    EXPIRED = "expired", pgettext_lazy("invitation", "Expired")
 
 
 class InvitationAction(models.TextChoices):

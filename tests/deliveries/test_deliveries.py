@@ -8,6 +8,7 @@ from portal.deliveries.models import CallbackOutcome, CourierCallback, Delivery,
 from portal.deliveries.selectors import delivery_for_case
 from portal.notify.models import Message
 from sandbox.courier.models import CourierFault, CourierNotification, CourierShipment
+from tests.i18n import zh
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +139,8 @@ def test_a_failed_delivery_keeps_the_reason_and_tells_the_applicant(send, courie
     assert delivery_for_case(delivery.case)["failure_reason"] == "收件人拒收"
     last = Message.objects.filter(recipient=applicant).order_by("-pk").first()
     assert "收件人拒收" in last.body
+    failed = "%(item)s (tracking number %(tracking_no)s) could not be delivered: %(reason)s. "
+    assert zh(failed + "The office will contact you.") in last.body
     # a report after the end changes nothing
     assert courier.callback(courier.report(delivery, "delivered")).status_code == 200
     delivery.refresh_from_db()
@@ -211,3 +214,4 @@ def test_the_case_page_shows_the_delivery(send, courier, client, applicant, case
     assert page.status_code == 200
     html = page.content.decode()
     assert delivery.tracking_no in html and "139****1111" in html and "13900001111" not in html
+    assert zh("Tracking number") in html and "运输中" in html

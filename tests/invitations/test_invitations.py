@@ -17,6 +17,7 @@ from portal.invitations.services import (
 )
 from portal.notify.models import Message
 from tests.factories import UserFactory
+from tests.i18n import zh
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,8 @@ def test_running_the_job_twice_invites_nobody_twice(run, parents):
     # the parent found by ID number is matched to their account; each was told once
     assert set(Invitation.objects.values_list("person", flat=True)) == {p.pk for p in parents}
     for parent in parents:
-        assert Message.objects.filter(recipient=parent, subject__contains="普惠性幼儿园资助").count() == 1
+        (message,) = Message.objects.filter(recipient=parent, subject__contains="普惠性幼儿园资助")
+        assert zh("You are invited: %(service)s") in message.subject
 
 
 def test_names_are_masked_and_the_id_number_kept_only_hashed_and_encrypted(run):
@@ -93,7 +95,7 @@ def test_an_invitation_past_its_day_cannot_be_accepted(run, parents):
     Invitation.objects.filter(pk=invitation.pk).update(expires_on=local_today() - dt.timedelta(days=1))
     with pytest.raises(InvitationNotAllowed) as caught:
         invitation_accept(invitation=invitation, by=parents[0])
-    assert "expired" in str(caught.value.messages[0]).lower() or "过期" in caught.value.messages[0]
+    assert zh("The invitation expired on %(date)s.") in caught.value.messages[0]
 
 
 def test_only_the_invited_person_may_answer(run, parents):
@@ -191,6 +193,7 @@ def test_the_page_lists_invitations_with_buttons_and_accept_goes_to_the_case(run
     assert page.status_code == 200
     html = page.content.decode()
     assert "普惠性幼儿园资助" in html and "王*𠀀" in html and "/accept/" in html
+    assert zh("My invitations") in html and zh("Accept") in html and zh("Decline") in html
     invitation = Invitation.objects.get(person=parents[0])
     response = client.post(f"/my/invitations/{invitation.pk}/accept/")
     invitation.refresh_from_db()
