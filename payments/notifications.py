@@ -27,7 +27,6 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
@@ -38,6 +37,7 @@ from payments import refunds, services
 from payments.models import NotificationOutcome, Order, OrderState, PaidVia, PaymentNotification, Refund
 from payments.money import fen_from_json
 from portal.cases import workflow
+from portal.core import http
 from portal.core.http import verify_signature
 
 log = logging.getLogger(__name__)
@@ -144,9 +144,8 @@ def _record(
 
 
 def nonce_first_use(nonce: str) -> bool:
-    """True the first time ``nonce`` is seen by any process: the store is Django's default cache, which
-    production keeps in Redis (deploy check portal.E002), where ``add`` is one atomic SET NX."""
-    return cache.add(f"payments:notify:nonce:{nonce}", 1, NONCE_TTL)
+    """True the first time ``nonce`` is seen by any process (portal.core.http.nonce_first_use)."""
+    return http.nonce_first_use(nonce, namespace="payments:notify", ttl=NONCE_TTL)
 
 
 def notification_receive(*, method: str, path: str, headers, body: bytes) -> PaymentNotification:

@@ -10,6 +10,8 @@ urlpatterns = [
     path("auth/otp/verify/", accounts_api.OtpVerifyView.as_view(), name="auth-otp-verify"),
     path("auth/token/", accounts_api.PasswordTokenView.as_view(), name="auth-token"),
     path("auth/me/", accounts_api.MeView.as_view(), name="auth-me"),
+    path("deliveries/", include("portal.deliveries.api_urls")),
+    path("invitations/", include("portal.invitations.api_urls")),
     path("enrollment/", include("enrollment.api_urls")),
     path("admission/", include("admission.api_urls")),
     path("archive/", include("archive.api_urls")),

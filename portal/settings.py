@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "portal.catalog",
     "portal.cases",
     "portal.notify",
+    "portal.deliveries",
+    "portal.invitations",
     # integrations
     "exchange",
     "archive",
@@ -260,6 +262,21 @@ ENROLLMENT_RETRY_BASE_SECONDS = env.int("ENROLLMENT_RETRY_BASE_SECONDS", default
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default=f"{SANDBOX_BASE_URL}sms/send/")
 SMS_GATEWAY_KEY = env("SMS_GATEWAY_KEY", default="demo-sms-key" if DEBUG else environ.Env.NOTSET)
 IDP_URL = env("IDP_URL", default=f"{SANDBOX_BASE_URL}idp/person/")
+# the courier (快递) that delivers certificates and licences: shipments, and signed status callbacks
+COURIER_BASE_URL = env("COURIER_BASE_URL", default=f"{SANDBOX_BASE_URL}courier/api/")
+COURIER_CARRIER = env("COURIER_CARRIER", default="EMS")
+COURIER_APP_KEY = env("COURIER_APP_KEY", default="edu-portal")
+COURIER_APP_SECRET = env("COURIER_APP_SECRET", default="demo-courier-secret" if DEBUG else "")
+COURIER_NOTIFY_SECRET = env("COURIER_NOTIFY_SECRET", default="demo-courier-notify-secret" if DEBUG else "")
+COURIER_TIMEOUT = env.float("COURIER_TIMEOUT", default=5.0)
+CELERY_BEAT_SCHEDULE["deliveries-sweep"] = {"task": "deliveries.sweep", "schedule": 600.0}
+# proactive invitations (免申即享): the services' finders run nightly, expired invitations are closed hourly
+CELERY_BEAT_SCHEDULE["invitations-finders"] = {
+    "task": "invitations.run_finders",
+    "schedule": crontab(hour=3, minute=15),
+}
+CELERY_BEAT_SCHEDULE["invitations-expiry"] = {"task": "invitations.expire_due", "schedule": 3600.0}
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=30)
 IDP_APP_KEY = env("IDP_APP_KEY", default="edu-portal")
 IDP_APP_SECRET = env("IDP_APP_SECRET", default="demo-idp-secret" if DEBUG else environ.Env.NOTSET)
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("services/", include("portal.catalog.urls")),
     path("my/data-trail/", include("exchange.urls")),
+    path("my/invitations/", include("portal.invitations.urls")),
     path("my/", include("portal.cases.urls")),
     path("messages/", include("portal.notify.urls")),
     path("enrollment/", include("enrollment.urls")),

@@ -114,4 +114,5 @@ class EnterpriseAdmin(admin.ModelAdmin):
 
 admin.site.register(m.SmsMessage)
 
+from sandbox.courier import admin as _courier_admin  # noqa: E402,F401 - the courier's screens
 from sandbox.payments import admin as _payments_admin  # noqa: E402,F401 - the payment platform's screens

@@ -346,4 +346,5 @@ REGISTRY_MODELS = [
 ]
 
 # The payment platform stand-in keeps its tables in sandbox/payments/models.py (app label "sandbox").
+from sandbox.courier.models import *  # noqa: E402,F401,F403 - the courier stand-in
 from sandbox.payments.models import *  # noqa: E402,F401,F403

@@ -9,4 +9,5 @@ urlpatterns = [
     path("idp/person/", views.idp_person, name="idp-person"),
     path("exchange/<slug:source>/<slug:operation>/", exchange_views.exchange, name="exchange"),
     path("payments/", include("sandbox.payments.urls")),
+    path("courier/", include("sandbox.courier.urls")),
 ]

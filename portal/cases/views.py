@@ -23,6 +23,7 @@ from portal.cases.selectors import case_for_user, case_timeline, cases_for_user
 from portal.cases.services import attachment_add, case_rate
 from portal.catalog.models import MaterialSource
 from portal.core.forms import AccessibleFormMixin, add_service_errors
+from portal.deliveries.selectors import latest_delivery
 
 CASES_PER_PAGE = 20
 OTHER_MATERIAL = "其他材料"  # stored as the attachment's kind, like the (Chinese) material names
@@ -115,6 +116,7 @@ def _render_detail(request, case, *, upload_form=None, rating_form=None, status=
         "upload_form": (upload_form or AttachmentForm(case=case)) if can_upload else None,
         "rating_form": (rating_form or RatingForm()) if can_rate else None,
         "today": timezone.localdate(),
+        "delivery": latest_delivery(case),
     }
     return render(request, "cases/case_detail.html", context, status=status)
 

@@ -83,6 +83,19 @@ def verify_signature(
     return hmac.compare_digest(signature(secret, method, path, ts, nonce, body), sig)
 
 
+NONCE_TTL = 600  # seconds; longer than the signature's allowed clock skew, so a nonce outlives its request
+
+
+def nonce_first_use(nonce: str, *, namespace: str, ttl: int = NONCE_TTL) -> bool:
+    """True the first time ``nonce`` is seen in ``namespace`` by any process: a receiver of signed requests
+    calls it after :func:`verify_signature` succeeds, so a request sent again byte for byte is refused. The
+    store is Django's default cache, which production keeps in Redis (deploy check portal.E002), where
+    ``add`` is one atomic SET NX."""
+    from django.core.cache import cache
+
+    return bool(nonce) and cache.add(f"{namespace}:nonce:{nonce}", 1, ttl)
+
+
 @contextlib.contextmanager
 def client(*, base_url: str, timeout: float):
     """``with client(base_url=…, timeout=…) as http:`` — this thread's pooled client (not closed on exit)."""
