@@ -41,7 +41,7 @@ class ActionNotAllowed(ValidationError):
 
 
 def refusal(message: str) -> Callable:
-    """Give a transition condition the reason shown when it fails::
+    """Give a transition condition the reason shown when it fails (a text, or ``message(obj)`` → text)::
 
     @refusal(gettext_lazy("Every check must have passed."))
     def all_checks_passed(self): ...
@@ -62,7 +62,7 @@ class Workflow:
     events: Mapping[str, Any]  # transition name → typed event action (a registered TextChoices member)
     verbs: Mapping[str, Any]  # transition name → past participle for refusals ("approved")
     reference: Callable[[Any], str]  # how a refusal names the object ("Application JY-ENR-2026-000001")
-    case: Callable[[Any], Any]  # the object's Case
+    case: Callable[[Any], Any]  # the object's Case (None: not yet opened — no event, nothing to sync)
     # the PermissionDenied message: a string, or a callable (obj, by, action) → str saying which part failed
     forbidden: Any = gettext_lazy("You may not do this.")
     select_related: tuple[str, ...] = ()
@@ -146,6 +146,8 @@ def refusal_reason(obj, action: str) -> str | None:
     for condition in transition.conditions or ():
         if not condition(obj):
             reason = getattr(condition, "refusal", None)
+            if callable(reason):
+                reason = reason(obj)
             return (
                 str(reason)
                 if reason
@@ -236,18 +238,19 @@ def perform(
         event_data = {**(workflow.event_data(locked) if workflow.event_data else {}), **(extra or {})}
         if case is locked:  # the case itself: its event is the status change
             event_data.setdefault("transition", action)
-        case_log_event(
-            case=case,
-            action=workflow.events[action],
-            by=by,
-            note=note,
-            from_state=from_state,
-            to_state=to_state,
-            data=event_data,
-        )
+        if case is not None:
+            case_log_event(
+                case=case,
+                action=workflow.events[action],
+                by=by,
+                note=note,
+                from_state=from_state,
+                to_state=to_state,
+                data=event_data,
+            )
         if workflow.after is not None:
             workflow.after(locked, from_state, by, note)
-        if case is not locked:
+        if case is not None and case is not locked:
             _sync_case(locked, case, workflow, from_state=from_state, to_state=to_state, by=by, note=note)
         if then is not None:
             then(locked)

@@ -15,3 +15,26 @@ class DeliveriesConfig(AppConfig):
         from portal.deliveries.models import DeliveryAction
 
         register_actions(DeliveryAction)
+        _register_workflow()
+
+
+def _register_workflow() -> None:
+    from portal.cases import workflow
+    from portal.deliveries.models import Delivery, DeliveryAction
+
+    workflow.register(
+        Delivery,
+        events={
+            "ship": DeliveryAction.IN_TRANSIT,
+            "deliver": DeliveryAction.DELIVERED,
+            "fail": DeliveryAction.FAILED,
+        },
+        verbs={"ship": _("shipped"), "deliver": _("delivered"), "fail": _("reported as failed")},
+        reference=lambda delivery: (
+            _("Delivery %(tracking_no)s") % {"tracking_no": delivery.tracking_no or delivery.pk}
+        ),
+        case=lambda delivery: delivery.case,
+        select_related=("case", "case__applicant"),
+        event_data=lambda delivery: {"delivery": delivery.pk, "tracking_no": delivery.tracking_no},
+        state_field="status",
+    )

@@ -17,7 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.cases import workflow
 from portal.cases.services import case_log_event
+from portal.cases.workflow import perform
 from portal.deliveries import courier
 from portal.deliveries.models import CallbackOutcome, Delivery, DeliveryAction, DeliveryStatus
 from portal.notify.services import message_send
@@ -32,11 +34,6 @@ _RANK = {
     DeliveryStatus.DELIVERED: 2,
     DeliveryStatus.FAILED: 2,
 }
-_EVENT = {
-    DeliveryStatus.IN_TRANSIT: DeliveryAction.IN_TRANSIT,
-    DeliveryStatus.DELIVERED: DeliveryAction.DELIVERED,
-    DeliveryStatus.FAILED: DeliveryAction.FAILED,
-}
 
 
 @dataclass(frozen=True)
@@ -48,10 +45,6 @@ class Outcome:
 
 def callback_url() -> str:
     return settings.SITE_URL.rstrip("/") + reverse("api:deliveries-callback")
-
-
-def _lock(pk: int) -> Delivery:
-    return Delivery.objects.select_for_update().select_related("case", "case__applicant").get(pk=pk)
 
 
 def _tell_applicant(delivery: Delivery, *, subject: str, body: str) -> None:
@@ -125,7 +118,7 @@ def delivery_register(*, delivery_id: int) -> str:
         Delivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:300])
         raise
     with transaction.atomic():
-        delivery = _lock(delivery_id)
+        delivery = workflow.lock(Delivery, delivery_id)
         if delivery.tracking_no:
             return "already"
         delivery.tracking_no, delivery.registered_at, delivery.last_error = (
@@ -174,7 +167,7 @@ def delivery_report(*, tracking_no: str, status: str, at, reason: str = "", orde
     if pk is None:
         return Outcome(CallbackOutcome.UNKNOWN, _("No such shipment."))
     with transaction.atomic():
-        delivery = _lock(pk)
+        delivery = workflow.lock(Delivery, pk)
         if not delivery.tracking_no:
             delivery.tracking_no, delivery.registered_at = tracking_no, timezone.now()
             delivery.save(update_fields=["tracking_no", "registered_at", "updated_at"])
@@ -186,33 +179,38 @@ def delivery_report(*, tracking_no: str, status: str, at, reason: str = "", orde
                 "status": delivery.get_status_display(),
             }
             return Outcome(CallbackOutcome.STALE, detail, delivery)
-        before = delivery.status
+        params = {"at": at}
         if status == DeliveryStatus.IN_TRANSIT:
-            delivery.ship(at=at)
-            body = _("%(item)s (tracking number %(tracking_no)s) is on its way.")
+            action, body = "ship", _("%(item)s (tracking number %(tracking_no)s) is on its way.")
         elif status == DeliveryStatus.DELIVERED:
-            delivery.deliver(at=at)
-            body = _("%(item)s (tracking number %(tracking_no)s) has been delivered.")
+            action, body = "deliver", _("%(item)s (tracking number %(tracking_no)s) has been delivered.")
         else:
-            delivery.fail(at=at, reason=reason or _("No reason given."))
+            action, params["reason"] = "fail", reason or _("No reason given.")
             body = _(
                 "%(item)s (tracking number %(tracking_no)s) could not be delivered: %(reason)s. "
                 "The office will contact you."
             )
-        delivery.save()
-        case_log_event(
-            case=delivery.case,
-            action=_EVENT[status],
-            from_state=before,
-            to_state=delivery.status,
-            note=delivery.failure_reason if status == DeliveryStatus.FAILED else "",
-            data={"delivery": delivery.pk, "tracking_no": delivery.tracking_no, "at": at.isoformat()},
-        )
-        _tell_applicant(
+
+        def then(changed: Delivery) -> None:
+            _tell_applicant(
+                changed,
+                subject=_("Delivery %(tracking_no)s: %(status)s")
+                % {"tracking_no": changed.tracking_no, "status": changed.get_status_display()},
+                body=body
+                % {
+                    "item": changed.item,
+                    "tracking_no": changed.tracking_no,
+                    "reason": changed.failure_reason,
+                },
+            )
+
+        delivery = perform(
             delivery,
-            subject=_("Delivery %(tracking_no)s: %(status)s")
-            % {"tracking_no": delivery.tracking_no, "status": delivery.get_status_display()},
-            body=body
-            % {"item": delivery.item, "tracking_no": delivery.tracking_no, "reason": delivery.failure_reason},
+            action,
+            by=None,
+            note=params.get("reason", ""),
+            data={"at": at.isoformat()},
+            then=then,
+            **params,
         )
         return Outcome(CallbackOutcome.APPLIED, delivery.get_status_display(), delivery)

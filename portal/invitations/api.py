@@ -6,7 +6,6 @@ from rest_framework import exceptions, generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.core.api import Conflict
 from portal.invitations import selectors, services
 from portal.invitations.models import Invitation
 
@@ -50,9 +49,6 @@ class InvitationActionView(APIView):
         if service is None:
             raise exceptions.NotFound()
         invitation = get_object_or_404(Invitation, pk=pk)
-        try:
-            service(invitation=invitation, by=request.user)  # PermissionDenied → 403
-        except services.InvitationNotAllowed as exc:
-            raise Conflict("; ".join(exc.messages)) from exc
+        service(invitation=invitation, by=request.user)  # PermissionDenied → 403, ActionNotAllowed → 409
         invitation = Invitation.objects.select_related("service", "case").get(pk=pk)
         return Response(selectors.invitation_json(invitation))

@@ -15,3 +15,26 @@ class InvitationsConfig(AppConfig):
         from portal.invitations.models import InvitationAction
 
         register_actions(InvitationAction)
+        _register_workflow()
+
+
+def _register_workflow() -> None:
+    from portal.cases import workflow
+    from portal.invitations.models import Invitation, InvitationAction
+
+    workflow.register(
+        Invitation,
+        # an invitation has no case until it is accepted (the accepted event is written to the new case):
+        # a declined or expired one keeps its answer on the row
+        events={
+            "accept": InvitationAction.ACCEPTED,
+            "decline": InvitationAction.DECLINED,
+            "expire": InvitationAction.EXPIRED,
+        },
+        verbs={"accept": _("accepted"), "decline": _("declined"), "expire": _("expired")},
+        reference=lambda invitation: _("The invitation"),
+        case=lambda invitation: invitation.case,
+        forbidden=_("Only the invited person can answer this invitation."),
+        select_related=("service",),
+        state_field="status",
+    )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from portal.cases.workflow import refusal
 from portal.core.fields import EncryptedJSONField
 
 
@@ -28,6 +29,8 @@ class InvitationAction(models.TextChoices):
     """Typed case-event actions (portal.cases.actions), registered in InvitationsConfig.ready."""
 
     ACCEPTED = "invitations.accepted", _("Invitation accepted (免申即享)")
+    DECLINED = "invitations.declined", _("Invitation declined")
+    EXPIRED = "invitations.expired", _("Invitation expired")
 
 
 class Invitation(ConcurrentTransitionMixin, models.Model):
@@ -90,6 +93,7 @@ class Invitation(ConcurrentTransitionMixin, models.Model):
 
         return (today or local_today()) > self.expires_on
 
+    @refusal(lambda invitation: _("The invitation expired on %(date)s.") % {"date": invitation.expires_on})
     def is_still_open(self) -> bool:
         """Not past its last day (the condition of accept and decline)."""
         return not self.is_past_due()
@@ -110,20 +114,22 @@ class Invitation(ConcurrentTransitionMixin, models.Model):
         source=InvitationStatus.OPEN,
         target=InvitationStatus.ACCEPTED,
         conditions=[is_still_open],
+        permission=lambda invitation, user: invitation.may_answer(user),
     )
-    def accept(self, *, by, at):
+    def accept(self, *, person, at):
         """The person accepts; the service opens the case (kept in ``case``)."""
-        self.person, self.answered_at = by, at
+        self.person, self.answered_at = person, at
 
     @transition(
         field=status,
         source=InvitationStatus.OPEN,
         target=InvitationStatus.DECLINED,
         conditions=[is_still_open],
+        permission=lambda invitation, user: invitation.may_answer(user),
     )
-    def decline(self, *, by, at):
+    def decline(self, *, person, at):
         """The person says no; they are not invited again for this service and year."""
-        self.person, self.answered_at = by, at
+        self.person, self.answered_at = person, at
 
     @transition(field=status, source=InvitationStatus.OPEN, target=InvitationStatus.EXPIRED)
     def expire(self):

@@ -2,22 +2,24 @@
 
 Keyword-only, one ``transaction.atomic`` per change with the invitation's row locked; messages through
 ``portal.notify.services.message_send``. A refusal because of the invitation's status is
-:class:`InvitationNotAllowed` (409 in the API); anyone but the invited person gets ``PermissionDenied``.
+:class:`~portal.cases.workflow.ActionNotAllowed` (409 in the API); anyone but the invited person gets
+``PermissionDenied``. Every answer goes through the kernel's ``perform``.
 """
 
 import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
 from portal.accounts.models import User
+from portal.cases import workflow
 from portal.cases.models import Case, CaseStatus, Channel
 from portal.cases.services import case_log_event, case_opening, local_today
+from portal.cases.workflow import ActionNotAllowed, perform
 from portal.catalog.models import ServiceItem
 from portal.core import pii
 from portal.invitations.models import Invitation, InvitationAction, InvitationStatus
@@ -28,10 +30,6 @@ log = logging.getLogger(__name__)
 
 # a case in one of these does not count as having applied (the person may be invited)
 _NOT_LIVE = (CaseStatus.WITHDRAWN, CaseStatus.REJECTED)
-
-
-class InvitationNotAllowed(ValidationError):
-    """Not possible in the invitation's current status; the message says why, for the person."""
 
 
 def has_applied(*, service, subject_id_hash: str, year: int) -> bool:
@@ -141,72 +139,50 @@ def invitations_run_finders(*, year: int | None = None, today: dt.date | None = 
     return counts
 
 
-def _locked(invitation: Invitation) -> Invitation:
-    return Invitation.objects.select_for_update().select_related("service").get(pk=invitation.pk)
-
-
-def _refuse_unless_open(invitation: Invitation, transition) -> None:
-    if not can_proceed(transition):
-        if invitation.status == InvitationStatus.OPEN:
-            raise InvitationNotAllowed(
-                _("The invitation expired on %(date)s.") % {"date": invitation.expires_on}
-            )
-        raise InvitationNotAllowed(
-            _("The invitation is already %(status)s.") % {"status": invitation.get_status_display()}
-        )
-
-
 def invitation_accept(*, invitation: Invitation, by) -> Case:
     """The invited person accepts: the case is opened for them, prefilled from ``prefill``, and the
     service's ``on_accept`` hook (if any) writes its own application in the same transaction."""
-    with transaction.atomic():
-        invitation = _locked(invitation)
-        if not invitation.may_answer(by):
-            raise PermissionDenied(_("Only the invited person can answer this invitation."))
-        _refuse_unless_open(invitation, invitation.accept)
+    opened: list[Case] = []
+
+    def then(accepted: Invitation) -> None:
         if has_applied(
-            service=invitation.service, subject_id_hash=invitation.subject_id_hash, year=invitation.year
+            service=accepted.service, subject_id_hash=accepted.subject_id_hash, year=accepted.year
         ):
-            raise InvitationNotAllowed(_("An application for this service and year already exists."))
-        prefill = invitation.prefill or {}
-        invitation.accept(by=by, at=timezone.now())
+            raise ActionNotAllowed(_("An application for this service and year already exists."))
+        prefill = accepted.prefill or {}
         with case_opening(
-            service=invitation.service,
+            service=accepted.service,
             applicant=by,
             subject_name=prefill.get("subject_name", ""),
             subject_id_number=prefill.get("subject_id_number", ""),
             channel=Channel.ONLINE,
-            district=invitation.district,
-            school=invitation.school,
+            district=accepted.district,
+            school=accepted.school,
             by=by,
             note=_("Opened by accepting an invitation (免申即享)."),
         ) as case:
-            invitation.case = case
-            invitation.save()
+            accepted.case = case
+            accepted.save(update_fields=["case"])
             case_log_event(
                 case=case,
                 action=InvitationAction.ACCEPTED,
                 by=by,
                 data={
-                    "invitation": invitation.pk,
+                    "invitation": accepted.pk,
                     "prefilled": sorted(k for k in prefill if k not in ("subject_name", "subject_id_number")),
                 },
             )
-            finder = finder_for(invitation.service.code)
+            finder = finder_for(accepted.service.code)
             if finder is not None and finder.on_accept is not None:
-                finder.on_accept(invitation=invitation, case=case, by=by)
-    return case
+                finder.on_accept(invitation=accepted, case=case, by=by)
+            opened.append(case)
+
+    perform(invitation, "accept", by=by, then=then, person=by, at=timezone.now())
+    return opened[0]
 
 
 def invitation_decline(*, invitation: Invitation, by) -> Invitation:
-    with transaction.atomic():
-        invitation = _locked(invitation)
-        if not invitation.may_answer(by):
-            raise PermissionDenied(_("Only the invited person can answer this invitation."))
-        _refuse_unless_open(invitation, invitation.decline)
-        invitation.decline(by=by, at=timezone.now())
-        invitation.save()
-    return invitation
+    return perform(invitation, "decline", by=by, person=by, at=timezone.now())
 
 
 def invitations_expire_due(*, today: dt.date | None = None) -> int:
@@ -217,9 +193,8 @@ def invitations_expire_due(*, today: dt.date | None = None) -> int:
         "pk", flat=True
     ):
         with transaction.atomic():
-            invitation = Invitation.objects.select_for_update().get(pk=pk)
+            invitation = workflow.lock(Invitation, pk)
             if invitation.status == InvitationStatus.OPEN and invitation.is_past_due(today):
-                invitation.expire()
-                invitation.save()
+                perform(invitation, "expire", by=None)
                 expired += 1
     return expired

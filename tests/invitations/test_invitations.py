@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied
 
 from portal.cases.models import CaseEvent
 from portal.cases.services import case_open, case_transition, local_today
+from portal.cases.workflow import ActionNotAllowed
 from portal.invitations.models import Invitation, InvitationStatus
 from portal.invitations.services import (
-    InvitationNotAllowed,
     invitation_accept,
     invitation_decline,
     invitations_expire_due,
@@ -62,7 +62,7 @@ def test_accepting_opens_a_prefilled_case(run, parents, accepted_hook, found):
         "invitations.accepted",
         {"invitation": invitation.pk, "prefilled": ["amount_yuan", "level", "scheme_code", "welfare"]},
     )
-    with pytest.raises(InvitationNotAllowed):  # only once
+    with pytest.raises(ActionNotAllowed):  # only once
         invitation_accept(invitation=invitation, by=parents[0])
 
 
@@ -72,7 +72,7 @@ def test_decline_and_no_second_invitation_that_year(run, parents):
     invitation_decline(invitation=invitation, by=parents[1])
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.DECLINED and invitation.case is None
-    with pytest.raises(InvitationNotAllowed):
+    with pytest.raises(ActionNotAllowed):
         invitation_accept(invitation=invitation, by=parents[1])
     assert run()["invited"] == 0
 
@@ -93,7 +93,7 @@ def test_an_invitation_past_its_day_cannot_be_accepted(run, parents):
     run()
     invitation = Invitation.objects.get(person=parents[0])
     Invitation.objects.filter(pk=invitation.pk).update(expires_on=local_today() - dt.timedelta(days=1))
-    with pytest.raises(InvitationNotAllowed) as caught:
+    with pytest.raises(ActionNotAllowed) as caught:
         invitation_accept(invitation=invitation, by=parents[0])
     assert zh("The invitation expired on %(date)s.") in caught.value.messages[0]
 
