@@ -38,3 +38,57 @@ class PaymentsConfig(AppConfig):
 
         for role, permissions in ROLE_PERMISSIONS.items():
             KERNEL_ROLE_PERMISSIONS[role] |= permissions
+
+        from django.db.models.signals import post_save
+
+        from payments.models import Order
+        from portal.cases.registry import register_case_view
+
+        register_case_view(
+            catalogue.FEE_ITEM,
+            link=_bill_link,
+            status=_bill_status,
+            prefetch_related=("payment_orders",),
+            app=self.label,
+        )
+        post_save.connect(_bill_case_due, sender=Order, dispatch_uid="payments.bill_case_due")
+
+
+def _bill(case):
+    """The bill a FEE case was opened for (read from the prefetched orders when a list prefetched them)."""
+    from payments.models import Order
+
+    orders = sorted(case.payment_orders.all(), key=lambda order: (order.created_at, order.pk))
+    if not orders:
+        raise Order.DoesNotExist(case.reference_no)
+    return orders[-1]
+
+
+def _bill_link(case, user):
+    from django.urls import reverse
+
+    return reverse("payments:order", args=[_bill(case).order_no])
+
+
+def _bill_status(case):
+    from portal.cases.registry import ServiceStatus
+
+    order = _bill(case)
+    return ServiceStatus(order.state, order.get_state_display())
+
+
+def _bill_case_due(sender, instance, created, raw=False, **kwargs):
+    """A bill's own case (FEE) is due when the bill is (its 缴费期限, the day of ``expires_at``), not on the
+    day it was opened as an on-the-spot item would be: one deadline on the bill, in "my cases" and in the
+    figures. Runs inside ``order_issue``'s transaction."""
+    if not created or raw:
+        return
+    from django.utils import timezone
+
+    from payments.catalogue import FEE_ITEM
+    from portal.cases import services as cases
+
+    case = instance.case
+    if case.service.code == FEE_ITEM and not case.promised_days:
+        due = timezone.localtime(instance.expires_at, cases.BUREAU_TZ).date()
+        cases.case_set_deadline(case=case, deadline=due)

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from portal.accounts import api as accounts_api
+from portal.cases import api as cases_api
 
 app_name = "api"
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("auth/otp/verify/", accounts_api.OtpVerifyView.as_view(), name="auth-otp-verify"),
     path("auth/token/", accounts_api.PasswordTokenView.as_view(), name="auth-token"),
     path("auth/me/", accounts_api.MeView.as_view(), name="auth-me"),
+    path("cases/", cases_api.CaseListView.as_view(), name="cases"),
     path("enrollment/", include("enrollment.api_urls")),
     path("admission/", include("admission.api_urls")),
     path("archive/", include("archive.api_urls")),
