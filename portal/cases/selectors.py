@@ -119,9 +119,10 @@ class CaseSummary:
     """What a case shows wherever it is listed or opened — "my cases", the staff queue, the API, the
     service's own application page — worked out once by :func:`case_summary`.
 
-    ``deadline`` is the promised date while one is running: None once the case is closed or the service
-    has decided (a qualified enrollment waiting for the allocation). While the clock is paused it is the
-    date as it stood (it moves on resume) and ``paused_since`` is set; ``overdue`` is never true then."""
+    ``deadline`` is the promised date while one is running: None once the case is closed, once the
+    service has decided (a qualified enrollment waiting for the allocation), and while the clock is paused
+    waiting for the applicant (``paused_since`` is then set; the date moves when the clock resumes).
+    For a bill's own case it is the bill's due date (缴费期限)."""
 
     case: Case
     reference_no: str
@@ -180,7 +181,7 @@ def case_summary(case: Case, *, user=None, today: dt.date | None = None) -> Case
     closed = case.status in FINAL_STATUSES
     decided = bool(own and own.decided) and not closed
     paused = None if closed or decided else case.paused_since
-    deadline = None if closed or decided else case.deadline
+    deadline = None if closed or decided or paused else case.deadline
     return CaseSummary(
         case=case,
         reference_no=case.reference_no,
@@ -193,7 +194,7 @@ def case_summary(case: Case, *, user=None, today: dt.date | None = None) -> Case
         decided=decided,
         deadline=deadline,
         paused_since=paused,
-        overdue=bool(deadline and not paused and deadline < today),
+        overdue=bool(deadline and deadline < today),
         next_step="" if closed else case.next_step,
         link=link or reverse("cases:case_detail", args=[case.reference_no]),
         accepted_on=case.accepted_on,
