@@ -12,6 +12,7 @@ urlpatterns = [
     path("services/", include("portal.catalog.urls")),
     path("my/data-trail/", include("exchange.urls")),
     path("my/", include("portal.cases.urls")),
+    path("figures/", include("portal.cases.figures_urls")),
     path("messages/", include("portal.notify.urls")),
     path("enrollment/", include("enrollment.urls")),
     path("admission/", include("admission.urls")),
