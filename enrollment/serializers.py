@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from enrollment.models import Application, CheckResult, Residence, State
+from portal.cases.selectors import case_summary
 from portal.core.api import DetailSerializer  # noqa: F401 - the API modules import it from here
 from portal.orgs.models import Stage
 
@@ -114,9 +115,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_deadline(self, obj):
-        """The promised decision date; null once the case is closed (rejected, withdrawn, done)."""
-        case = obj.case
-        return None if case.is_final or case.deadline is None else case.deadline.isoformat()
+        """The promised decision date while one runs; null once the case is closed (rejected, withdrawn,
+        done) or decided (qualified): :func:`portal.cases.selectors.case_summary`, as every page."""
+        deadline = case_summary(obj.case).deadline
+        return deadline.isoformat() if deadline else None
 
     @extend_schema_field(EventSerializer(many=True))
     def get_events(self, obj):

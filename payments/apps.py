@@ -38,3 +38,36 @@ class PaymentsConfig(AppConfig):
 
         for role, permissions in ROLE_PERMISSIONS.items():
             KERNEL_ROLE_PERMISSIONS[role] |= permissions
+
+        from portal.cases.registry import register_case_view
+
+        register_case_view(
+            catalogue.FEE_ITEM,
+            link=_bill_link,
+            status=_bill_status,
+            prefetch_related=("payment_orders",),
+            app=self.label,
+        )
+
+
+def _bill(case):
+    """The bill a FEE case was opened for (read from the prefetched orders when a list prefetched them)."""
+    from payments.models import Order
+
+    orders = sorted(case.payment_orders.all(), key=lambda order: (order.created_at, order.pk))
+    if not orders:
+        raise Order.DoesNotExist(case.reference_no)
+    return orders[-1]
+
+
+def _bill_link(case, user):
+    from django.urls import reverse
+
+    return reverse("payments:order", args=[_bill(case).order_no])
+
+
+def _bill_status(case):
+    from portal.cases.registry import ServiceStatus
+
+    order = _bill(case)
+    return ServiceStatus(order.state, order.get_state_display())

@@ -222,6 +222,9 @@ def order_issue(
                 data={"amount_fen": order.amount_fen, "expires_at": order.expires_at.isoformat()},
             )
             due = timezone.localtime(order.expires_at, cases.BUREAU_TZ).date()
+            if is_own_case(order) and not case.promised_days:
+                # a bill's own case is due when the bill is (its 缴费期限): one deadline everywhere
+                cases.case_set_deadline(case=case, deadline=due)
             if is_own_case(order):
                 cases.case_set_next_step(
                     case=case,

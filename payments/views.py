@@ -19,6 +19,7 @@ from payments import notifications, services
 from payments.models import PAID_STATES, NotificationOutcome, OrderState
 from payments.selectors import order_for_user, orders_for_user
 from portal.cases.scoping import is_applicant
+from portal.cases.selectors import case_summary
 from portal.core.pdf import qr_svg
 
 ORDERS_PER_PAGE = 20
@@ -54,6 +55,8 @@ def order_detail(request, order_no: str):
         "receipt": order.state in PAID_STATES and bool(order.receipt_no),
         "returned": request.GET.get("platform_status", ""),
         "now": timezone.now(),
+        "summary": case_summary(order.case, user=request.user),
+        "own_case": services.is_own_case(order),  # the bill's own case is due when the bill is
     }
     return render(request, "payments/order.html", context)
 

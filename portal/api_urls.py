@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from portal.accounts import api as accounts_api
+from portal.cases import api as cases_api
 
 app_name = "api"
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("auth/me/", accounts_api.MeView.as_view(), name="auth-me"),
     path("deliveries/", include("portal.deliveries.api_urls")),
     path("invitations/", include("portal.invitations.api_urls")),
+    path("cases/", cases_api.CaseListView.as_view(), name="cases"),
     path("enrollment/", include("enrollment.api_urls")),
     path("admission/", include("admission.api_urls")),
     path("archive/", include("archive.api_urls")),

@@ -17,6 +17,7 @@ from enrollment.selectors import application_for_user, review_queue
 from enrollment.views.common import check_rows, reviewer_required, timeline_rows
 from portal.cases import services as cases
 from portal.cases.models import Attachment
+from portal.cases.selectors import case_summary
 from portal.cases.workflow import ActionNotAllowed
 from portal.core.forms import add_service_errors
 
@@ -69,6 +70,7 @@ def _render_review(request, application, *, status=200, **bound):
         "open_pause": case.pauses.filter(ended_on__isnull=True).first() if case.clock_paused else None,
         "reviewable": reviewable,
         "today": cases.local_today(),
+        "summary": case_summary(case, user=request.user),
         **forms,
     }
     return render(request, "enrollment/review/detail.html", context, status=status)

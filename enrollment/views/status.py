@@ -25,6 +25,7 @@ from enrollment.views.common import (
 from portal.cases import services as cases
 from portal.cases.models import Attachment
 from portal.cases.scoping import can_handle, is_applicant
+from portal.cases.selectors import case_summary
 from portal.cases.workflow import ActionNotAllowed
 from portal.core.forms import add_service_errors
 
@@ -64,6 +65,7 @@ def status_context(request, application, *, upload_form=None) -> dict:
         if applicant and application.state == State.AWAITING_SUPPLEMENT
         else None,
         "today": cases.local_today(),
+        "summary": case_summary(case, user=request.user),
     }
 
 

@@ -350,28 +350,6 @@ def register_case_workflow() -> None:
     )
 
 
-def case_set_deadline(*, case: Case, deadline: dt.date, by=None, note: str = "") -> Case:
-    """Set the deadline a service decides (a bill's due date), written to the trace."""
-    with transaction.atomic():
-        locked = workflow.lock(case)
-        previous = locked.deadline
-        if previous == deadline:
-            return workflow.refreshed(case, locked)
-        Case.objects.filter(pk=locked.pk).update(deadline=deadline)
-        locked.deadline = deadline
-        case_log_event(
-            case=locked,
-            action=CaseAction.DEADLINE_CHANGED,
-            by=by,
-            note=note,
-            data={
-                "previous_deadline": previous.isoformat() if previous else None,
-                "deadline": deadline.isoformat(),
-            },
-        )
-    return workflow.refreshed(case, locked)
-
-
 # --- the promised-time clock --------------------------------------------------------------------------
 
 
@@ -424,8 +402,8 @@ def case_recompute_deadline(*, case: Case, note: str = "") -> bool:
     alone. True when the deadline moved."""
     with transaction.atomic():
         locked = workflow.lock(case)
-        if locked.is_final or locked.clock_paused or locked.deadline is None:
-            return False
+        if locked.is_final or locked.clock_paused or locked.deadline is None or not locked.promised_days:
+            return False  # no promised working days: the deadline is not the calendar's (case_set_deadline)
         previous, deadline = locked.deadline, compute_deadline(locked)
         if deadline == previous:
             return False
@@ -533,6 +511,16 @@ def case_set_next_step(*, case: Case, text: str) -> Case:
         raise ValidationError({"next_step": [_("Keep it under %(n)d characters.") % {"n": max_length}]})
     Case.objects.filter(pk=case.pk).update(next_step=text)
     case.next_step = text
+    return case
+
+
+def case_set_deadline(*, case: Case, deadline: dt.date) -> Case:
+    """The deadline a service sets itself, for a case with no promised working days (a bill's own case is
+    due when the bill is: its 缴费期限). No event: it is set with the case's first writes."""
+    if case.promised_days:
+        raise ValueError("a case with promised working days has its deadline from the calendar")
+    Case.objects.filter(pk=case.pk).update(deadline=deadline)
+    case.deadline = deadline
     return case
 
 

@@ -4,7 +4,8 @@ from portal.cases import views
 
 app_name = "cases"
 urlpatterns = [
-    path("cases/", views.my_cases, name="my_cases"),
+    path("cases/", views.my_cases_page, name="my_cases"),
+    path("queue/", views.queue_page, name="queue"),
     path("cases/<str:reference_no>/", views.case_detail, name="case_detail"),
     path("cases/<str:reference_no>/attachments/", views.attachment_upload, name="attachment_upload"),
     path(

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from portal.cases.models import FINAL_STATUSES, Attachment, CaseStatus, Rating, RatingLevel
+from portal.cases.models import Attachment, CaseStatus, Rating, RatingLevel
 from portal.cases.scoping import is_applicant
-from portal.cases.selectors import case_for_user, case_timeline, cases_for_user
+from portal.cases.selectors import case_for_user, case_summary, case_timeline, my_cases, staff_queue
 from portal.cases.services import attachment_add, case_rate
-from portal.catalog.models import MaterialSource
+from portal.catalog.models import MaterialSource, ServiceItem
 from portal.core.forms import AccessibleFormMixin, add_service_errors
 from portal.deliveries.selectors import latest_delivery
 
@@ -78,19 +78,53 @@ def _state_label(value: str) -> str:
     return value
 
 
+class QueueFilterForm(AccessibleFormMixin, forms.Form):
+    """The staff queue's filters (the same fields as the API's query parameters)."""
+
+    service = forms.ChoiceField(label=gettext_lazy("Service"), required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        items = ServiceItem.objects.order_by("order", "code").values_list("code", "name")
+        self.fields["service"].choices = [("", _("All services")), *items]
+        self.fields["status"].choices = [("", _("Open (not closed)")), *CaseStatus.choices]
+
+
+def _summaries(request, page):
+    return [case_summary(case, user=request.user) for case in page.object_list]
+
+
 @login_required
-def my_cases(request):
-    cases = cases_for_user(request.user)
+def my_cases_page(request):
+    """我的办件: the signed-in person's cases of every service — the same selector and summary as
+    ``GET /api/v1/cases/``."""
     show = request.GET.get("show", "all")
-    if show == "open":
-        cases = cases.exclude(status__in=FINAL_STATUSES)
-    elif show == "closed":
-        cases = cases.filter(status__in=FINAL_STATUSES)
-    else:
+    if show not in ("all", "open", "closed"):
         show = "all"
-    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, "show": show, "today": timezone.localdate()}
+    page = Paginator(my_cases(request.user, show=show), CASES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "summaries": _summaries(request, page), "show": show}
     return render(request, "cases/my_cases.html", context)
+
+
+@login_required
+def queue_page(request):
+    """待办队列: one queue across services for staff, overdue first, then the soonest deadline."""
+    if not (request.user.is_portal_staff or request.user.is_superuser):
+        raise PermissionDenied(_("The queue is for staff."))
+    form = QueueFilterForm(request.GET or None)
+    status = 200
+    filters = {}
+    if form.is_bound:
+        if form.is_valid():
+            filters = {k: v for k, v in form.cleaned_data.items() if v}
+        else:
+            status = 400
+    queue = staff_queue(request.user, **filters)
+    page = Paginator(queue, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in filters.items())
+    context = {"page": page, "summaries": _summaries(request, page), "form": form, "query": query}
+    return render(request, "cases/queue.html", context, status=status)
 
 
 def _render_detail(request, case, *, upload_form=None, rating_form=None, status=200):
@@ -117,6 +151,7 @@ def _render_detail(request, case, *, upload_form=None, rating_form=None, status=
         "rating_form": (rating_form or RatingForm()) if can_rate else None,
         "today": timezone.localdate(),
         "delivery": latest_delivery(case),
+        "summary": case_summary(case, user=request.user),
     }
     return render(request, "cases/case_detail.html", context, status=status)
 

@@ -268,7 +268,7 @@ def _sync_case(obj, case, workflow: Workflow, *, from_state: str, to_state: str,
         case.__dict__.update({f.attname: getattr(fresh, f.attname) for f in case._meta.concrete_fields})
     if workflow.deadline is not None:
         deadline = workflow.deadline(obj)
-        if deadline is not None and deadline != case.deadline:
+        if deadline is not None and deadline != case.deadline and not case.promised_days:
             from portal.cases.services import case_set_deadline
 
-            case_set_deadline(case=case, deadline=deadline, by=by)
+            case_set_deadline(case=case, deadline=deadline)

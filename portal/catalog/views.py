@@ -4,8 +4,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from portal.cases.models import FINAL_STATUSES
-from portal.cases.selectors import cases_for_user
+from portal.cases.selectors import case_summary, my_cases
 from portal.catalog.models import MaterialSource, ServiceItem, ServiceMaterial
 from portal.catalog.registry import start_url
 from portal.catalog.standard import GROUPS, OTHER_GROUP, group_of
@@ -30,8 +29,10 @@ def _grouped(items) -> list[dict]:
 def home(request):
     context = {"service_groups": _grouped(_published())}
     if request.user.is_authenticated:
-        open_cases = cases_for_user(request.user).exclude(status__in=FINAL_STATUSES)
-        context["open_cases"] = list(open_cases[:OPEN_CASES_ON_HOME])
+        open_cases = my_cases(request.user, show="open")
+        context["open_cases"] = [
+            case_summary(case, user=request.user) for case in open_cases[:OPEN_CASES_ON_HOME]
+        ]
         context["open_case_count"] = open_cases.count()
         context["today"] = timezone.localdate()
     return render(request, "home.html", context)
