@@ -2,39 +2,28 @@
 names are (issue 13 item 5). The demo district and the demo family, through the parent's own pages, the
 messages they receive, and the place notice; staff pages may keep the codes."""
 
-import json
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from enrollment.models import Application, State
 from enrollment.notice import TEMPLATE, notice_context
-from enrollment.selectors import ensure_default_rules
 from portal.notify.models import Message
-from portal.orgs.loading import load_schools
-from portal.orgs.models import District
+from tests.enrollment.conftest import DEMO_CHILD, DEMO_FATHER, DEMO_MOTHER
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-DEMO = Path(__file__).resolve().parents[2] / "portal" / "core" / "demo"
-FATHER, MOTHER, CHILD = "330411198803120318", "330411199007080428", "330411202103150531"
 SCHOOL_CODE = re.compile(r"(?<![0-9A-Za-z])[KPJ]00[0-9](?![0-9])")
 COMMUNITY_CODE = re.compile(r"(?<![0-9])330411\d{3}(?![0-9])")
 
 
 @pytest.fixture
-def demo_family(db):
-    load_schools(json.loads((DEMO / "district.json").read_text(encoding="utf-8")))
-    district = District.objects.get(code="330411")
-    ensure_default_rules(district=district, year=2027, stage="primary")
-    call_command("load_registry", str(DEMO / "registry.json"), verbosity=0)
-    return UserFactory(id_number=FATHER, real_name="王𠈌", phone=None)
+def demo_family(demo_world):
+    return UserFactory(id_number=DEMO_FATHER, real_name="王𠈌", phone=None)
 
 
 def visible_text(html: str) -> str:
@@ -53,8 +42,8 @@ def test_the_parent_sees_school_and_community_names_never_their_codes(
 ):
     client.force_login(demo_family)
     url = client.post("/enrollment/apply/", {"stage": "primary", "year": 2027}).url
-    url = client.post(url, {"child_id_number": CHILD, "consent": "on"}).url
-    url = client.post(url, {"other_guardian_id_number": MOTHER}).url
+    url = client.post(url, {"child_id_number": DEMO_CHILD, "consent": "on"}).url
+    url = client.post(url, {"other_guardian_id_number": DEMO_MOTHER}).url
     url = client.post(url).url
     url = client.post(url, {"residence": "owned"}).url
     url = client.post(url, {"sibling_reference_no": ""}).url
