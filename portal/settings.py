@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "portal.core.thirdparty.AxesConfig",  # django-axes, with a Chinese name
     # the shared kernel
     "portal.core",
     "portal.orgs",
