@@ -13,10 +13,11 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# local state of the embedded defaults (database, broker files, beat schedule); tests point it elsewhere
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 # Demo-only fallbacks: production (DEBUG=False) refuses to start without real secrets.
@@ -37,7 +38,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "portal.core.thirdparty.AxesConfig",  # django-axes, with a Chinese name
     # the shared kernel
     "portal.core",
     "portal.orgs",
@@ -224,6 +225,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "processed_folder": str(_fs_queue / "processed"),
         "store_processed": False,
         "control_folder": str(_fs_queue / "control"),
+        "polling_interval": 0.5,  # the worker notices a new task (and a stop) sooner than the 1 s default
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": 3600}

@@ -4,9 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal.catalog import views as catalog_views
+from portal.core.views import favicon
 
 urlpatterns = [
     path("", catalog_views.home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("portal.accounts.urls")),
     path("services/", include("portal.catalog.urls")),

@@ -8,6 +8,7 @@ two sections with lists of people); see ``sandbox/registry/spec.py``.
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Source(models.TextChoices):
@@ -88,6 +89,8 @@ class PropertyOwner(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["property", "id_number"], name="one_owner_row")]
+        verbose_name = _("property owner")
+        verbose_name_plural = _("property owners")
 
     def __str__(self):
         return f"{self.property_id}: {self.id_number}"
@@ -135,6 +138,8 @@ class LeaseTenant(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["lease", "id_number"], name="one_tenant_row")]
+        verbose_name = _("lease tenant")
+        verbose_name_plural = _("lease tenants")
 
     def __str__(self):
         return f"{self.lease_id}: {self.id_number}"
@@ -297,8 +302,8 @@ class SourceFault(models.Model):
 
     class Meta:
         ordering = ["source"]
-        verbose_name = "fault injection"
-        verbose_name_plural = "fault injection"
+        verbose_name = _("fault injection")
+        verbose_name_plural = _("fault injection")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
@@ -316,12 +321,14 @@ class SourceFault(models.Model):
 class SmsMessage(models.Model):
     """An SMS the portal sent through the SMS gateway stand-in; readable at /sandbox/sms/."""
 
-    phone = models.CharField(max_length=20, db_index=True)
-    text = models.TextField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    text = models.TextField(_("text"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-sent_at", "-id"]
+        verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS messages")
 
     def __str__(self):
         return f"{self.phone}: {self.text[:30]}"
