@@ -246,7 +246,12 @@ class Transfer(StepCase):
             return _is_school_clerk(user, self.from_school_id)
         if self.state == TransferState.AWAITING_BUREAU:
             return _is_bureau(user, self.to_school.district_id)
-        return False
+        # closed: those who took part learn why they cannot act (409), not that they may not (403)
+        return (
+            _is_school_clerk(user, self.to_school_id)
+            or _is_school_clerk(user, self.from_school_id)
+            or _is_bureau(user, self.to_school.district_id)
+        )
 
     @refusal(_("The receiving school has no free seat in this grade."))
     def seat_free(self) -> bool:
@@ -349,8 +354,10 @@ class Suspension(StepCase):
         verbose_name_plural = _("suspensions (休学)")
 
     def whose_step(self, user) -> bool:
-        if self.state != SuspensionState.SUBMITTED:
-            return False
+        if self.state != SuspensionState.SUBMITTED:  # closed: 409 for those who took part
+            return _is_school_clerk(user, self.record.school_id) or _is_bureau(
+                user, self.record.school.district_id
+            )
         if self.school_approved_at is None:
             return _is_school_clerk(user, self.record.school_id)
         return _is_bureau(user, self.record.school.district_id)
@@ -430,7 +437,7 @@ class Resumption(StepCase):
         verbose_name_plural = _("resumptions (复学)")
 
     def whose_step(self, user) -> bool:
-        return self.state == ResumptionState.SUBMITTED and _is_school_clerk(user, self.record.school_id)
+        return _is_school_clerk(user, self.record.school_id)
 
     @refusal(_("Upload the medical certificate that allows the return to school first."))
     def has_certificate(self) -> bool:

@@ -13,7 +13,7 @@ caller's transaction, when a transfer completes.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from portal.cases.services import local_today
+from portal.cases import services as cases
 
 FIRST_GRADE = {"primary": 1, "junior": 7}
 
@@ -34,7 +34,7 @@ def register_seat_counter(*, free: Callable, move: Callable) -> None:
 
 def school_year(today=None) -> int:
     """The school year a date falls in, by the year it began (a school year starts on 1 September)."""
-    today = today or local_today()
+    today = today or cases.local_today()
     return today.year if today.month >= 9 else today.year - 1
 
 
