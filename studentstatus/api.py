@@ -4,6 +4,8 @@ service calls; refusals map once in portal.core.api.exception_handler (409, 403,
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -56,6 +58,13 @@ def _body(request, names):
     return data, errors
 
 
+def _schema(operation_id: str):
+    """The representation is a JSON object per contracts/api-services.md (one shape for four kinds)."""
+    return extend_schema(
+        operation_id=operation_id, request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    )
+
+
 def _kind(kind):
     if kind not in selectors.MODELS:
         raise Http404
@@ -65,6 +74,7 @@ def _kind(kind):
 class CaseListView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @_schema("studentstatus_cases_list")
     def get(self, request, kind):
         qs = selectors.cases_of(_kind(kind), request.user).order_by("-case__submitted_at", "-pk")
         paginator = Pagination()
@@ -73,6 +83,7 @@ class CaseListView(APIView):
             [selectors.representation(kind, obj, request.user) for obj in page]
         )
 
+    @_schema("studentstatus_cases_create")
     def post(self, request, kind):
         if _kind(kind) not in CREATE:
             raise Http404
@@ -88,6 +99,7 @@ class CaseListView(APIView):
 class CaseDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @_schema("studentstatus_case_retrieve")
     def get(self, request, kind, reference_no):
         obj = selectors.case_of(_kind(kind), request.user, reference_no)
         if obj is None:
@@ -98,6 +110,7 @@ class CaseDetailView(APIView):
 class CaseActionView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @_schema("studentstatus_case_action")
     def post(self, request, kind, reference_no, action):
         obj = selectors.case_of(_kind(kind), request.user, reference_no)
         service = ACTIONS.get(kind, {}).get(action)
@@ -115,6 +128,7 @@ class AttachmentView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
+    @_schema("studentstatus_case_attachment")
     def post(self, request, kind, reference_no):
         obj = selectors.case_of(_kind(kind), request.user, reference_no)
         if obj is None:
@@ -139,6 +153,7 @@ class AttachmentView(APIView):
 class RecordListView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @_schema("studentstatus_records_list")
     def get(self, request):
         qs = selectors.records_of(request.user).order_by("school__code", "grade", "pk")
         paginator = Pagination()

@@ -61,7 +61,8 @@ CORRECTION_SPEC = ItemSpec(
         ("户籍比对", "系统与户籍信息比对，一致的即时更正（秒批）。"),
         ("学校审核", "与户籍不一致的，学校10个工作日内审核，可看到户籍登记的信息。"),
     ),
-    owner_app="studentstatus",
+    office_hours="工作日 上午9:00—12:00，下午13:30—17:00（法定节假日除外）",
+    # claimed (owner_app) once the correction service and its online page exist; until then the counter
 )
 
 
@@ -173,6 +174,6 @@ def _register_workflows() -> None:
 
 register(CORRECTION_SPEC)
 claim(TRANSFER_ITEM, "studentstatus", start_url_name="studentstatus:transfer_apply")
-claim(SUSPENSION_ITEM, "studentstatus", start_url_name="studentstatus:suspension_apply")
+# SUS (休学/复学) is claimed once the suspension and resumption services and their pages exist
 register_actions(StatusAction)
 _register_workflows()
