@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     # integrations
     "exchange",
     "archive",
+    # platforms every school service uses
+    "studentstatus",
     # service apps
     "enrollment",
     "admission",
