@@ -70,10 +70,14 @@ class Command(BaseCommand):
             call_command("load_registry", str(DEMO / "registry.json"), stdout=self.stdout)
         else:
             self.stdout.write("sandbox registries not available: no registry population loaded")
+        if "afterschool_demo" in commands:  # programmes at the primary schools; the parent's pupil (after
+            # the registries, which seeding replaced)
+            call_command("afterschool_demo", district="330411", force=force, stdout=self.stdout)
 
         self.stdout.write(self.style.SUCCESS("\nDemo accounts"))
         self.stdout.write(
-            "  parent    phone 13800000001 (王𠈌; child 王小𬌗 born 2021-03-15)\n"
+            "  parent    phone 13800000001 (王𠈌; child 王小𬌗 born 2021-03-15; pupil 王小睿 at 实验小学, for\n"
+            "            after-school care at /afterschool/, ID 330411201809100718)\n"
             "            sign in at /accounts/login/;\n"
             "            the code is shown at /sandbox/sms/?phone=13800000001"
         )
