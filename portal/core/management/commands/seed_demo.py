@@ -76,8 +76,8 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS("\nDemo accounts"))
         self.stdout.write(
-            "  parent    phone 13800000001 (王𠈌; child 王小𬌗 born 2021-03-15; pupil 王小睿 at 实验小学, for\n"
-            "            after-school care at /afterschool/, ID 330411201809100718)\n"
+            "  parent    phone 13800000001 (王𠈌; child 王小𬌗 born 2021-03-15;\n"
+            "            pupil 王小睿 at 实验小学 for /afterschool/, ID 330411201809100718)\n"
             "            sign in at /accounts/login/;\n"
             "            the code is shown at /sandbox/sms/?phone=13800000001"
         )
