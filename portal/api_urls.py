@@ -19,4 +19,5 @@ urlpatterns = [
     path("archive/", include("archive.api_urls")),
     path("payments/", include("payments.api_urls")),
     path("studentstatus/", include("studentstatus.api_urls")),
+    path("afterschool/", include("afterschool.api_urls")),
 ]

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "enrollment",
     "admission",
     "payments",
+    "afterschool",
 ]
 
 # on by default only with DEBUG: the SMS inbox shows every one-time code (deploy check portal.E001)
@@ -336,3 +337,7 @@ PAYMENT_TIMEOUT = env.float("PAYMENT_TIMEOUT", default=5.0)
 # 公示 (public notice) length for new rounds, in working days
 ADMISSION_NOTICE_WORKING_DAYS = env.int("ADMISSION_NOTICE_WORKING_DAYS", default=5)
 CELERY_BEAT_SCHEDULE["admission-finalise"] = {"task": "admission.finalise_due", "schedule": 3600.0}
+
+# after-school care: bills whose paid / expired signal was lost; programmes of an ended term closed
+CELERY_BEAT_SCHEDULE["afterschool-sweep"] = {"task": "afterschool.sweep", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["afterschool-term-end"] = {"task": "afterschool.close_ended_terms", "schedule": 3600.0}

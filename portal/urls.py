@@ -22,6 +22,7 @@ urlpatterns = [
     path("archive/", include("archive.urls")),
     path("payments/", include("payments.urls")),
     path("studentstatus/", include("studentstatus.urls")),
+    path("afterschool/", include("afterschool.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -64,8 +64,14 @@ class Command(BaseCommand):
             call_command("load_registry", str(DEMO / "registry.json"), stdout=self.stdout)
         else:
             self.stdout.write("sandbox registries not available: no registry population loaded")
+        if "afterschool_demo" in commands:  # programmes at the primary schools; the parent's pupil (after
+            # the registries, which seeding replaced)
+            call_command("afterschool_demo", district="330411", force=force, stdout=self.stdout)
 
         self.stdout.write("\n" + accounts_text())
+        self.stdout.write(
+            "  after-school care: pupil 王小睿 at 实验小学, ID 330411201809100718 (/afterschool/)"
+        )
 
     def _staff(self, username, password, role, _label, real_name, binding) -> User:
         user = User.objects.filter(username=username).first() or User(username=username)
