@@ -18,4 +18,5 @@ urlpatterns = [
     path("admission/", include("admission.api_urls")),
     path("archive/", include("archive.api_urls")),
     path("payments/", include("payments.api_urls")),
+    path("teachers/", include("teachers.api_urls")),
 ]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "enrollment",
     "admission",
     "payments",
+    "teachers",
 ]
 
 # on by default only with DEBUG: the SMS inbox shows every one-time code (deploy check portal.E001)
