@@ -7,6 +7,8 @@ Views translate HTTP to service calls only. Refusals: ``ActionNotAllowed`` → 4
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -44,6 +46,7 @@ class CertificateListView(generics.ListCreateAPIView):
 
 
 class CertificateDetailView(APIView):
+    @extend_schema(summary="One teacher-certificate application", responses={200: CertificateSerializer})
     def get(self, request, reference_no: str):
         return Response(
             CertificateSerializer(selectors.application_for_user(request.user, reference_no)).data
@@ -51,6 +54,11 @@ class CertificateDetailView(APIView):
 
 
 class CertificateActionView(APIView):
+    @extend_schema(
+        summary="approve / reject (bureau staff; reject needs a note)",
+        request=ActionSerializer,
+        responses={200: CertificateSerializer},
+    )
     def post(self, request, reference_no: str, action: str):
         service = CERTIFICATE_ACTIONS.get(action)
         if service is None:
@@ -66,6 +74,10 @@ class CertificateActionView(APIView):
 class CertificatePdfView(APIView):
     content_negotiation_class = FirstRendererNegotiation
 
+    @extend_schema(
+        summary="The teacher certificate as PDF",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
     def get(self, request, reference_no: str):
         application = selectors.application_for_user(request.user, reference_no)
         if application.state not in ISSUED_STATES:
@@ -88,6 +100,11 @@ class HonourListView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="Your honours (offered ones first, with their invitation id)",
+        operation_id="v1_teachers_honours_list",
+        responses={200: HonourSerializer(many=True)},
+    )
     def get(self, request):
         rows = [
             offered_honour_data(i) for i in selectors.offered_honours(request.user).select_related("service")
@@ -99,6 +116,8 @@ class HonourListView(APIView):
 
 
 class HonourDetailView(APIView):
+    @extend_schema(summary="One honour (by reference number, or an offered one by invitation id)",
+                   responses={200: HonourSerializer})  # fmt: skip
     def get(self, request, reference_no: str):
         if reference_no.isdigit():
             invitation = selectors.offered_honour(request.user, int(reference_no))
@@ -110,6 +129,8 @@ class HonourActionView(APIView):
     """``accept`` with ``delivery_address``. An offered honour has no reference number yet: it is named by
     its ``invitation`` id (from the list); an accepted one by its reference number (then 409)."""
 
+    @extend_schema(summary="accept with delivery_address", request=HonourAcceptSerializer,
+                   responses={200: HonourSerializer})  # fmt: skip
     def post(self, request, reference_no: str, action: str):
         if action != "accept":
             raise exceptions.NotFound(_("Unknown action %(action)s.") % {"action": action})
@@ -140,6 +161,10 @@ class HonourActionView(APIView):
 class HonourPdfView(APIView):
     content_negotiation_class = FirstRendererNegotiation
 
+    @extend_schema(
+        summary="The honour certificate as PDF",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
     def get(self, request, reference_no: str):
         honour = selectors.honour_for_user(request.user, reference_no)
         if honour.state not in (HonourState.ISSUED, HonourState.DELIVERED):
