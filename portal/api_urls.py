@@ -20,4 +20,5 @@ urlpatterns = [
     path("payments/", include("payments.api_urls")),
     path("studentstatus/", include("studentstatus.api_urls")),
     path("afterschool/", include("afterschool.api_urls")),
+    path("teachers/", include("teachers.api_urls")),
 ]

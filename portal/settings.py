@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "admission",
     "payments",
     "afterschool",
+    "teachers",
 ]
 
 # on by default only with DEBUG: the SMS inbox shows every one-time code (deploy check portal.E001)

@@ -26,6 +26,10 @@ class Source(models.TextChoices):
     DISABILITY = "disability", "残联 disability registry"
     DEGREE = "degree", "学历 degree registry"
     ENTERPRISE = "enterprise", "市场监管 enterprise registry"
+    TEACHER_EXAM = "teacher_exam", "教师资格考试 teacher-qualification exam results"
+    MANDARIN = "mandarin", "普通话水平测试 Mandarin test"
+    MEDICAL = "medical", "指定医院体检 designated hospital's medical results"
+    TEACHER_EMPLOYMENT = "teacher_employment", "教师任职 teachers' employment records"
 
 
 class Relation(models.TextChoices):
@@ -282,6 +286,77 @@ class Enterprise(models.Model):
         return self.name
 
 
+class TeacherExam(models.Model):
+    """教师资格考试合格证明: the national exam's pass certificate for one stage and subject."""
+
+    cert_no = models.CharField(max_length=64, unique=True)
+    id_number = models.CharField(max_length=18, db_index=True)
+    stage = models.CharField(
+        max_length=16,
+        choices=[(s, s) for s in ("kindergarten", "primary", "junior", "senior")],
+    )
+    subject = models.CharField(max_length=64)
+    passed_on = models.DateField()
+    valid_until = models.DateField()
+
+    class Meta:
+        ordering = ["cert_no"]
+        verbose_name = "教师资格考试 exam pass"
+
+    def __str__(self):
+        return self.cert_no
+
+
+MANDARIN_LEVELS = ("一级甲等", "一级乙等", "二级甲等", "二级乙等", "三级甲等", "三级乙等")
+
+
+class MandarinTest(models.Model):
+    """普通话水平测试等级证书."""
+
+    cert_no = models.CharField(max_length=64, unique=True)
+    id_number = models.CharField(max_length=18, db_index=True)
+    level = models.CharField(max_length=8, choices=[(lv, lv) for lv in MANDARIN_LEVELS])
+
+    class Meta:
+        ordering = ["cert_no"]
+        verbose_name = "普通话 Mandarin test"
+
+    def __str__(self):
+        return self.cert_no
+
+
+class MedicalReport(models.Model):
+    """The designated hospital's medical result (体检结论) for a teacher-certificate applicant."""
+
+    report_no = models.CharField(max_length=64, unique=True)
+    id_number = models.CharField(max_length=18, db_index=True)
+    result = models.CharField(max_length=8, choices=[("fit", "fit"), ("unfit", "unfit")])
+    date = models.DateField()
+
+    class Meta:
+        ordering = ["report_no"]
+        verbose_name = "体检 medical report"
+
+    def __str__(self):
+        return self.report_no
+
+
+class TeacherEmployment(models.Model):
+    """A teacher's employment record: school, start of service and months of breaks (中断)."""
+
+    id_number = models.CharField(max_length=18, unique=True)
+    school_code = models.CharField(max_length=32)
+    service_start = models.DateField()
+    break_months = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id_number"]
+        verbose_name = "教师任职 teacher employment"
+
+    def __str__(self):
+        return f"{self.id_number} {self.school_code}"
+
+
 class SourceFault(models.Model):
     """Fault injection for one registry: added latency, a share of 5xx errors and of timeouts.
 
@@ -350,6 +425,10 @@ REGISTRY_MODELS = [
     DisabilityRecord,
     DegreeRecord,
     Enterprise,
+    TeacherExam,
+    MandarinTest,
+    MedicalReport,
+    TeacherEmployment,
 ]
 
 # The payment platform stand-in keeps its tables in sandbox/payments/models.py (app label "sandbox").
