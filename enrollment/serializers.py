@@ -7,6 +7,8 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from enrollment.models import Application, CheckResult, Residence, State
+from portal.documents.selectors import documents_for_case
+from portal.documents.serializers import CaseDocumentSerializer
 from portal.orgs.models import Stage
 
 
@@ -81,6 +83,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     school = serializers.SerializerMethodField()
     deadline = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
+    documents = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
@@ -96,6 +99,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "school",
             "deadline",
             "events",
+            "documents",
         ]
         read_only_fields = fields
 
@@ -120,6 +124,11 @@ class ApplicationSerializer(serializers.ModelSerializer):
     @extend_schema_field(EventSerializer(many=True))
     def get_events(self, obj):
         return EventSerializer(obj.case.events.all(), many=True).data
+
+    @extend_schema_field(CaseDocumentSerializer(many=True))
+    def get_documents(self, obj):
+        """The notices issued on the case, each with the address its QR code carries."""
+        return documents_for_case(obj.case)
 
 
 @extend_schema_serializer(component_name="EnrollmentDuplicate")

@@ -178,6 +178,9 @@ def refund_complete(*, refund_no: str, platform_refund_no: str, amount_fen: int 
         from_state = order.state
         if order.refunded_fen + refund.amount_fen == order.paid_fen:
             order.refund_fully(amount_fen=refund.amount_fen)
+            from payments.receipts import receipt_void
+
+            receipt_void(order, reason=_("Voided by a full refund."))
         else:
             order.refund_partly(amount_fen=refund.amount_fen)
         order.save()

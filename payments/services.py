@@ -412,6 +412,9 @@ def _apply_payment(
         from_state=from_state,
         data={"amount_fen": amount_fen, "trade_no": trade_no, "via": via, "receipt_no": order.receipt_no},
     )
+    from payments.receipts import receipt_register
+
+    receipt_register(order)  # the e-receipt, in the document registry (portal.documents)
     if is_own_case(order) and not order.case.is_final:
         cases.case_set_next_step(case=order.case, text=_("Paid. The e-receipt is on the bill page."))
         cases.case_transition(case=order.case, transition="complete", by=None, note=order.title)

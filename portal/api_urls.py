@@ -14,4 +14,5 @@ urlpatterns = [
     path("admission/", include("admission.api_urls")),
     path("archive/", include("archive.api_urls")),
     path("payments/", include("payments.api_urls")),
+    path("verify/", include("portal.documents.api_urls")),
 ]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "portal.catalog",
     "portal.cases",
     "portal.notify",
+    "portal.documents",
     # integrations
     "exchange",
     "archive",
@@ -200,6 +201,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.core.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # public verification (/verify/, /api/v1/verify/) per client address: generous for a counter that
+    # checks a queue of papers, slow for a sweep of guessed codes
+    "DEFAULT_THROTTLE_RATES": {"verify": env("VERIFY_RATE", default="120/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Education public-services portal API",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("admission/", include("admission.urls")),
     path("archive/", include("archive.urls")),
     path("payments/", include("payments.urls")),
+    path("verify/", include("portal.documents.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
