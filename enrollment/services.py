@@ -473,6 +473,9 @@ def _record_assessment(application_id: int, assessment: R.Assessment, rested_on:
 
 
 def _tell_qualified(application: Application) -> None:
+    from enrollment.notice import notice_register
+
+    notice_register(application)  # the place notice, in the document registry (portal.documents)
     case = application.case
     school = application.zone_school.name if application.zone_school_id else _("your zone school")
     cases.case_set_next_step(
