@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "portal.notify",
     "portal.deliveries",
     "portal.invitations",
+    "portal.notices",
     # integrations
     "exchange",
     "archive",
