@@ -1,6 +1,6 @@
 # Education services portal — developer entry points.
 #
-#   make run    set up, migrate, load demo data, start a Celery worker + the dev server
+#   make run    set up, migrate, load demo data, start the dev server, then a Celery worker and beat
 #   make test   set up, then lint, format check, import contracts, migration check, pytest
 #
 # Every target does its own set-up (`make setup`), which is idempotent and quick when nothing changed.
@@ -92,26 +92,15 @@ endif
 
 # --- run --------------------------------------------------------------------------------------------
 
-# The worker runs in the background and is stopped (warm shutdown) by the EXIT trap when runserver
-# ends, whether by Ctrl-C or by an error. SITE_URL follows HOST/PORT so that the worker reaches the
-# sandbox stand-ins at the address the dev server really listens on.
+# portal/core/devrun.py starts the dev server, waits until it answers, prints the addresses and the demo
+# accounts, then starts the Celery worker and beat (so no periodic task calls the sandbox before the server
+# listens). Ctrl-C or SIGTERM stops all of them within 10 s: a warm shutdown, then SIGKILL to each
+# process group. SITE_URL follows HOST/PORT so that the worker reaches the sandbox stand-ins at the
+# address the dev server really listens on.
 run: setup
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	@export SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
-	$(BIN)/celery -A portal worker -B --loglevel=info --concurrency=2 \
-		--schedule=var/celerybeat-schedule & \
-	worker=$$!; \
-	trap 'kill -TERM '"$$worker"' 2>/dev/null && wait '"$$worker"' 2>/dev/null; true' EXIT; \
-	trap 'exit 130' INT TERM; \
-	echo; \
-	echo "  Portal:      http://$(HOST):$(PORT)/"; \
-	echo "  Services:    http://$(HOST):$(PORT)/services/    Sign in: http://$(HOST):$(PORT)/accounts/login/"; \
-	echo "  Admin:       http://$(HOST):$(PORT)/admin/       API docs: http://$(HOST):$(PORT)/api/docs/"; \
-	echo "  SMS sandbox: http://$(HOST):$(PORT)/sandbox/sms/ (one-time codes land here)"; \
-	echo "  Ctrl-C stops the web server and the Celery worker (pid $$worker)."; \
-	echo; \
-	$(MANAGE) runserver $(HOST):$(PORT)
+	$(PY) -m portal.core.devrun --host $(HOST) --port $(PORT)
 
 # --- test -------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Bureau staff configure rounds and early-warning settings; placements, runs and records are read-only
+"""Bureau staff configure rounds and early-warning settings; placements and runs are read-only
 here (they change only through the services)."""
 
 from django.contrib import admin
@@ -10,7 +10,6 @@ from admission.models import (
     Objection,
     Placement,
     SeatLedger,
-    StudentRecord,
 )
 
 
@@ -58,13 +57,6 @@ class PlacementAdmin(ReadOnlyAdmin):
 class ObjectionAdmin(ReadOnlyAdmin):
     list_display = ("case", "school", "state", "decided_at")
     list_filter = ("state",)
-
-
-@admin.register(StudentRecord)
-class StudentRecordAdmin(ReadOnlyAdmin):
-    list_display = ("masked_student_no", "name", "school", "stage", "entry_year", "grade", "status")
-    list_filter = ("stage", "entry_year")
-    exclude = ("student_no",)
 
 
 @admin.register(EarlyWarningSettings)

@@ -17,6 +17,10 @@ class AdmissionConfig(AppConfig):
             select_related=("admission_objection",),
             app=self.label,
         )
+        from admission import seats
+        from studentstatus.seats import register_seat_counter
+
+        register_seat_counter(free=seats.cohort_free, move=seats.cohort_move)
 
 
 def _objection_link(case, user):

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import pgettext_lazy
+
 from admission.models import EarlyWarningSettings
 from enrollment.models import EnrollmentRules
 from exchange import sources as S
@@ -28,6 +30,11 @@ from portal.orgs.models import School, SchoolCapacity, Stage
 
 DEFAULT_AGE = {Stage.KINDERGARTEN: 3, Stage.PRIMARY: 6, Stage.JUNIOR: 12}
 GREEN, YELLOW, RED = "green", "yellow", "red"
+LEVEL_LABELS = {
+    GREEN: pgettext_lazy("early-warning level", "green"),
+    YELLOW: pgettext_lazy("early-warning level", "yellow"),
+    RED: pgettext_lazy("early-warning level", "red"),
+}
 
 
 class StatisticsUnavailable(Exception):
@@ -43,6 +50,11 @@ class YearForecast:
     seats: int
     ratio: Decimal | None
     level: str
+
+    @property
+    def level_label(self) -> str:
+        """The level as a page shows it (绿 / 黄 / 红); ``level`` stays the stable key."""
+        return str(LEVEL_LABELS.get(self.level, self.level))
 
 
 @dataclass(frozen=True)

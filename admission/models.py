@@ -1,5 +1,5 @@
-"""Admission (录取): draws, seats, placements on public notice (公示), objections, student records and the
-early-warning settings. See docs/workflows/admission.md.
+"""Admission (录取): draws, seats, placements on public notice (公示), objections and the early-warning
+settings. See docs/workflows/admission.md.
 
 Never more admissions than seats, whatever runs at the same time: every placement takes a seat from the
 school's :class:`SeatLedger` row, which is locked (``select_for_update``) while seats are taken or given
@@ -16,8 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from portal.core import pii
-from portal.core.fields import EncryptedTextField
 from portal.orgs.models import Stage
 
 
@@ -286,43 +284,6 @@ class Objection(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=ObjectionState.OPEN, target=ObjectionState.DISMISSED)
     def dismiss(self):
         """The bureau finds the notice correct."""
-
-
-class StudentRecord(models.Model):
-    """The 学籍 created when an admission becomes final: 学籍号 = "G" + the child's ID number. One per
-    child: a later admission (primary → junior) moves the same record to the new school."""
-
-    application = models.ForeignKey(
-        "enrollment.Application",
-        on_delete=models.PROTECT,
-        related_name="student_records",
-        verbose_name=_("admission it was created or last updated from"),
-    )
-    student_no = EncryptedTextField(_("student number (学籍号)"))
-    student_no_hash = models.CharField(max_length=64, unique=True, editable=False)
-    name = models.CharField(_("name"), max_length=100)
-    school = models.ForeignKey("orgs.School", on_delete=models.PROTECT, related_name="student_records")
-    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
-    entry_year = models.PositiveSmallIntegerField(_("entry year"))
-    grade = models.PositiveSmallIntegerField(_("grade"), default=1)
-    status = models.CharField(_("status"), max_length=16, default="enrolled")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["school", "entry_year", "pk"]
-        verbose_name = _("student record (学籍)")
-        verbose_name_plural = _("student records (学籍)")
-
-    def __str__(self):
-        return f"{self.masked_student_no} {self.school}"
-
-    def save(self, *args, **kwargs):
-        self.student_no_hash = pii.keyed_hash(self.student_no)
-        super().save(*args, **kwargs)
-
-    @property
-    def masked_student_no(self) -> str:
-        return "G" + pii.mask_id(self.student_no[1:])
 
 
 class EarlyWarningSettings(models.Model):

@@ -111,3 +111,25 @@ def take(ledger: SeatLedger, n: int = 1) -> None:
 def give_back(ledger: SeatLedger, n: int = 1) -> None:
     SeatLedger.objects.filter(pk=ledger.pk).update(taken=F("taken") - n)
     ledger.taken -= n
+
+
+# --- what student status asks (registered from AdmissionConfig.ready): seats of a cohort for transfers ---
+
+
+def cohort_free(school: School, entry_year: int) -> int | None:
+    """Free seats of ``school``'s cohort that entered in ``entry_year``; None when the school has no
+    ledger nor capacity for that year (its seats are not counted)."""
+    ensure_ledgers(schools=[school], year=entry_year)
+    ledger = SeatLedger.objects.filter(school=school, year=entry_year).first()
+    return None if ledger is None else ledger.free
+
+
+def cohort_move(*, from_school: School, to_school: School, entry_year: int) -> None:
+    """A transferred pupil takes a seat of the receiving school's cohort and gives one back at the sending
+    school (in the caller's transaction; ledgers locked in primary-key order)."""
+    ledgers = lock_ledgers(schools=[from_school, to_school], year=entry_year)
+    if to_school.pk in ledgers:
+        take(ledgers[to_school.pk])
+    sending = ledgers.get(from_school.pk)
+    if sending is not None and sending.taken > 0:
+        give_back(sending)

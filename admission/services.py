@@ -37,7 +37,6 @@ from admission.models import (
     RunPhase,
     RunStatus,
     SeatLedger,
-    StudentRecord,
 )
 from enrollment import services as enrollment_services
 from enrollment.models import Application, State
@@ -47,6 +46,7 @@ from portal.cases.workdays import add_working_days
 from portal.cases.workflow import ActionNotAllowed
 from portal.notify.services import message_send
 from portal.orgs.models import Stage
+from studentstatus import services as studentstatus
 
 log = logging.getLogger(__name__)
 SEED_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -506,23 +506,17 @@ def placement_finalise(*, placement_id: int, today=None) -> str:
     return "admitted"
 
 
-def _student_record(app: Application, school) -> StudentRecord:
-    from portal.core import pii
-
-    student_no = "G" + app.child_id_number
-    record = (
-        StudentRecord.objects.select_for_update().filter(student_no_hash=pii.keyed_hash(student_no)).first()
+def _student_record(app: Application, school):
+    """The child's 学籍 on the school's roll (student status creates or moves it and keeps the history)."""
+    record, _changed = studentstatus.record_enrol(
+        id_number=app.child_id_number,
+        name=app.child_name,
+        school=school,
+        stage=app.stage,
+        entry_year=app.year,
+        grade=FIRST_GRADE.get(app.stage, 1),
+        source_case=app.case,
     )
-    if record is None:
-        record = StudentRecord(student_no=student_no)
-    record.application = app
-    record.name = app.child_name
-    record.school = school
-    record.stage = app.stage
-    record.entry_year = app.year
-    record.grade = FIRST_GRADE.get(app.stage, 1)
-    record.status = "enrolled"
-    record.save()
     return record
 
 

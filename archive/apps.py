@@ -10,13 +10,9 @@ class ArchiveConfig(AppConfig):
         from archive import actions  # noqa: F401 - registers the archive's trace actions
         from archive.signals import queue_package
         from portal.accounts.models import Role
-        from portal.accounts.roles import ROLE_PERMISSIONS
+        from portal.accounts.roles import register_role_permissions
         from portal.cases.signals import case_closed
 
         case_closed.connect(queue_package, dispatch_uid="archive.queue_package")
-        for role in (Role.BUREAU, Role.AUDITOR):
-            ROLE_PERMISSIONS[role] |= {
-                "archive.view_archivepackage",
-                "archive.view_packagecheck",
-                "archive.view_packagedownload",
-            }
+        screens = {"archive.view_archivepackage", "archive.view_packagecheck", "archive.view_packagedownload"}
+        register_role_permissions({Role.BUREAU: screens, Role.AUDITOR: screens})

@@ -4,7 +4,6 @@ decide, and their ValidationErrors are put back on these forms (``portal.core.fo
 """
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -294,27 +293,6 @@ class SupplementRequestForm(AccessibleFormMixin, forms.Form):
 
 
 # --- the family's own actions --------------------------------------------------------------------------
-
-
-class SupplementUploadForm(AccessibleFormMixin, forms.Form):
-    kind = forms.CharField(
-        label=_("What is this file?"),
-        required=False,
-        max_length=100,
-        help_text=_("For example 居住证 or 租赁合同."),
-    )
-    file = forms.FileField(
-        label=_("File"),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
-        ),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = _("PDF, JPEG or PNG, at most %(mb)d MB.") % {
-            "mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        }
 
 
 class WithdrawForm(AccessibleFormMixin, forms.Form):

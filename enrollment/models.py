@@ -308,6 +308,8 @@ class Draft(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["guardian", "year", "stage"], name="one_draft")]
+        verbose_name = _("application draft")
+        verbose_name_plural = _("application drafts")
 
     def __str__(self):
         return f"draft {self.guardian_id} {self.year} {self.stage}"

@@ -45,6 +45,8 @@ class RuleSet:
     insurance_city: str
     tiers: tuple[TierSpec, ...]
     zones: dict[str, str]  # community code → zone school code (this stage, this district)
+    # school code → name (this district, every stage): reasons name schools, never show their codes
+    school_names: dict[str, str] = field(default_factory=dict)
 
 
 class Missing:
@@ -207,7 +209,7 @@ def check_student_status(ev: Evidence, rules: RuleSet) -> Outcome:
                 STUDENT_STATUS,
                 CheckResult.FAIL,
                 _("The child already holds a primary-school 学籍 (school %(school)s).")
-                % {"school": held[0].school_code},
+                % {"school": school_name(rules, held[0].school_code)},
                 "student",
             )
         return Outcome(
@@ -230,7 +232,7 @@ def check_student_status(ev: Evidence, rules: RuleSet) -> Outcome:
         STUDENT_STATUS,
         CheckResult.PASS,
         _("Graduating from primary school %(school)s in %(year)d.")
-        % {"school": graduating[0].school_code, "year": rules.year},
+        % {"school": school_name(rules, graduating[0].school_code), "year": rules.year},
         "student",
     )
 
@@ -244,6 +246,11 @@ def _household_size(ev: Evidence) -> int:
 
 def zone_of(rules: RuleSet, community_code: str | None) -> str | None:
     return rules.zones.get(community_code or "")
+
+
+def school_name(rules: RuleSet, school_code: str | None) -> str:
+    """What a family reads for a school: its name. Codes are internal (issue 13 item 5)."""
+    return rules.school_names.get(school_code or "") or _("a school outside this district")
 
 
 def owned_homes(ev: Evidence) -> list:
@@ -318,7 +325,11 @@ def check_residence(ev: Evidence, rules: RuleSet) -> Outcome:
             RESIDENCE,
             CheckResult.PASS,
             _("Owned home %(cert)s, %(area)s m², in the zone of school %(school)s.")
-            % {"cert": home.cert_no, "area": home.area_m2, "school": zone_of(rules, home.community_code)},
+            % {
+                "cert": home.cert_no,
+                "area": home.area_m2,
+                "school": school_name(rules, zone_of(rules, home.community_code)),
+            },
             "property",
         )
     if ev.residence == Residence.RENTED:
@@ -354,7 +365,7 @@ def check_residence(ev: Evidence, rules: RuleSet) -> Outcome:
             % {
                 "until": permit.valid_until.isoformat(),
                 "lease": lease.lease_no,
-                "school": zone_of(rules, lease.community_code),
+                "school": school_name(rules, zone_of(rules, lease.community_code)),
             },
             "lease",
         )

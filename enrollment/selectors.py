@@ -60,6 +60,7 @@ def rule_set(rules: EnrollmentRules) -> R.RuleSet:
             for t in rules.tiers.order_by("order")
         ),
         zones=zones,
+        school_names=dict(School.objects.filter(district=rules.district).values_list("code", "name")),
     )
 
 

@@ -151,6 +151,8 @@ def lookup(
     it, and record the look-up. Returns ``fn``'s result or raises its ExchangeError (NotAuthorised when no
     authorisation is on record); the ``Lookup`` row is written either way."""
     source, subject_param = fn.source, fn.subject_param
+    if subject_param is None:
+        raise TypeError(f"{fn.__name__} is a roster look-up: call it through roster_lookup")
     inspect.signature(fn).bind(
         **params
     )  # a wrong parameter is a programming error: TypeError, nothing recorded
@@ -193,6 +195,44 @@ def lookup(
     Lookup.objects.create(
         **record,
         authorisation=authorisation,
+        outcome=failure.outcome if failure else Outcome.OK,
+        attempts=wire.attempts,
+        http_status=wire.http_status,
+        duration_ms=round((time.monotonic() - started) * 1000),
+        answer=wire.answer,
+        answer_sha256=answer_digest(wire.answer),
+        error=pii.mask_text(wire.error or (str(failure) if failure else ""))[:300],
+    )
+    if failure is not None:
+        raise failure
+    return result
+
+
+def roster_lookup(fn: Callable, /, *, purpose: str, requester=None, **params):
+    """Call a roster look-up (``subject=None`` in exchange.sources: an authority's list of its own
+    records, such as the bureau's teacher employment roster for the honours) and record it. No single
+    person's authorisation covers a roster; the purpose is recorded like any look-up's."""
+    if fn.subject_param is not None:
+        raise TypeError(f"{fn.__name__} is about one person: call it through lookup")
+    inspect.signature(fn).bind(**params)
+    if not purpose or not purpose.strip():
+        raise ValueError("a look-up states its purpose")
+    started = time.monotonic()
+    failure: ExchangeError | None = None
+    with recording() as wire:
+        try:
+            result = fn(**params)
+        except ExchangeError as exc:
+            failure = exc
+    Lookup.objects.create(
+        source=fn.source,
+        operation=fn.__name__,
+        purpose=purpose.strip()[:200],
+        requester=requester,
+        requester_label=_requester_label(requester),
+        subject_hash="",
+        subject_masked="名册（非个人查询）",
+        query={k: str(v) for k, v in params.items()},
         outcome=failure.outcome if failure else Outcome.OK,
         attempts=wire.attempts,
         http_status=wire.http_status,

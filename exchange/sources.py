@@ -32,6 +32,10 @@ WELFARE = "welfare"
 DISABILITY = "disability"
 DEGREE = "degree"
 ENTERPRISE = "enterprise"
+TEACHER_EXAM = "teacher_exam"
+MANDARIN = "mandarin"
+MEDICAL = "medical"
+TEACHER_EMPLOYMENT = "teacher_employment"
 
 SOURCES: dict[str, str] = {
     HUKOU: "户籍 Household registration",
@@ -46,11 +50,17 @@ SOURCES: dict[str, str] = {
     DISABILITY: "残联 Disability registry",
     DEGREE: "学历 Degree registry",
     ENTERPRISE: "市场监管 Enterprise registry",
+    TEACHER_EXAM: "教师资格考试 Teacher-qualification exam results",
+    MANDARIN: "普通话水平测试 Mandarin test",
+    MEDICAL: "体检结论 Designated hospital's medical results",
+    TEACHER_EMPLOYMENT: "教师任职 Teachers' employment records",
 }
 
 
-def source(name: str, *, subject: str = "id_number"):
-    """Mark a function as a look-up of registry ``name`` about the person named by parameter ``subject``."""
+def source(name: str, *, subject: str | None = "id_number"):
+    """Mark a function as a look-up of registry ``name`` about the person named by parameter ``subject``
+    (``None``: a roster of the authority's own records about no one person, called through
+    ``exchange.services.roster_lookup``)."""
 
     def mark(fn: Callable) -> Callable:
         @wraps(fn)
@@ -441,3 +451,113 @@ def enterprise(*, credit_code: str, legal_rep_id: str | None = None) -> Enterpri
     if legal_rep_id:
         payload["legal_rep_id"] = normalize_id_number(legal_rep_id)
     return _build(Enterprise, call(ENTERPRISE, "record", payload))
+
+
+# --- 教师资格考试, 普通话, 体检, 教师任职 (teacher certificates and honours) -------------------------
+
+
+@dataclass(frozen=True)
+class TeacherExam:
+    """教师资格考试合格证明: the national exam passed for one stage and subject, valid until a date."""
+
+    cert_no: str
+    id_number: str
+    stage: str  # kindergarten | primary | junior | senior
+    subject: str
+    passed_on: date
+    valid_until: date
+
+
+@source(TEACHER_EXAM)
+def teacher_exam_verify(*, id_number: str, cert_no: str) -> TeacherExam:
+    """NotFound for an unknown certificate, Mismatch if it was issued to someone else."""
+    d = call(TEACHER_EXAM, "verify", {"id_number": normalize_id_number(id_number), "cert_no": cert_no})
+    return TeacherExam(
+        cert_no=d["cert_no"],
+        id_number=d["id_number"],
+        stage=d["stage"],
+        subject=d["subject"],
+        passed_on=date.fromisoformat(d["passed_on"]),
+        valid_until=date.fromisoformat(d["valid_until"]),
+    )
+
+
+# 普通话水平测试 levels, best first
+MANDARIN_LEVELS = ("一级甲等", "一级乙等", "二级甲等", "二级乙等", "三级甲等", "三级乙等")
+
+
+@dataclass(frozen=True)
+class MandarinTest:
+    cert_no: str
+    id_number: str
+    level: str  # one of MANDARIN_LEVELS
+
+    def at_least(self, level: str) -> bool:
+        """At or above ``level`` (一级甲等 is the best)."""
+        return MANDARIN_LEVELS.index(self.level) <= MANDARIN_LEVELS.index(level)
+
+
+@source(MANDARIN)
+def mandarin_verify(*, id_number: str, cert_no: str) -> MandarinTest:
+    """NotFound for an unknown certificate, Mismatch if it was issued to someone else."""
+    d = call(MANDARIN, "verify", {"id_number": normalize_id_number(id_number), "cert_no": cert_no})
+    if d["level"] not in MANDARIN_LEVELS:
+        raise ValueError(f"unknown Mandarin level {d['level']!r}")
+    return _build(MandarinTest, d)
+
+
+@dataclass(frozen=True)
+class MedicalReport:
+    report_no: str
+    id_number: str
+    result: str  # fit | unfit
+    date: date
+
+    @property
+    def fit(self) -> bool:
+        return self.result == "fit"
+
+
+@source(MEDICAL)
+def medical_verify(*, id_number: str, report_no: str) -> MedicalReport:
+    """The designated hospital's 体检结论; NotFound unknown, Mismatch if it is someone else's."""
+    d = call(MEDICAL, "verify", {"id_number": normalize_id_number(id_number), "report_no": report_no})
+    return MedicalReport(
+        report_no=d["report_no"],
+        id_number=d["id_number"],
+        result=d["result"],
+        date=date.fromisoformat(d["date"]),
+    )
+
+
+@dataclass(frozen=True)
+class TeacherEmployment:
+    """A teacher's service: the school, when it started and the months of breaks (中断) since."""
+
+    id_number: str
+    school_code: str
+    service_start: date
+    break_months: int
+    name: str = ""
+
+
+def _employment(d: dict) -> TeacherEmployment:
+    return TeacherEmployment(
+        id_number=d["id_number"],
+        school_code=d["school_code"],
+        service_start=date.fromisoformat(d["service_start"]),
+        break_months=int(d["break_months"]),
+        name=d.get("name", ""),
+    )
+
+
+@source(TEACHER_EMPLOYMENT)
+def teacher_employment(*, id_number: str) -> TeacherEmployment:
+    return _employment(call(TEACHER_EMPLOYMENT, "record", {"id_number": normalize_id_number(id_number)}))
+
+
+@source(TEACHER_EMPLOYMENT, subject=None)
+def teacher_roster(*, started_until: date) -> tuple[TeacherEmployment, ...]:
+    """The bureau's roster of teachers whose service started on or before ``started_until``."""
+    d = call(TEACHER_EMPLOYMENT, "started-until", {"started_until": started_until.isoformat()})
+    return tuple(_employment(r) for r in d["records"])

@@ -34,10 +34,9 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         from payments import catalogue  # noqa: F401 - registers the FEE item and the event actions
-        from portal.accounts.roles import ROLE_PERMISSIONS as KERNEL_ROLE_PERMISSIONS
+        from portal.accounts.roles import register_role_permissions
 
-        for role, permissions in ROLE_PERMISSIONS.items():
-            KERNEL_ROLE_PERMISSIONS[role] |= permissions
+        register_role_permissions(ROLE_PERMISSIONS)
 
         from portal.cases.registry import register_case_view
 

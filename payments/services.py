@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
-from payments import platform
+from payments import platform, signals
 from payments.catalogue import FEE_ITEM, PaymentAction
 from payments.models import LIVE_STATES, Billing, FeeItem, NotificationOutcome, Order, OrderState, PaidVia
 from payments.money import format_yuan
@@ -405,6 +405,7 @@ def _apply_payment(
                 "url": order_url(paid),
             },
         )
+        signals.send_after_commit(signals.bill_paid, paid.pk)
 
     order = perform(
         order,
@@ -545,6 +546,7 @@ def expire_locked(order: Order) -> Order:
             )
             % {"title": expired.title, "name": expired.subject_name},
         )
+        signals.send_after_commit(signals.bill_expired, expired.pk)
 
     return perform(order, "expire", by=None, note=_("The bill expired unpaid."), then=then)
 
@@ -585,8 +587,29 @@ def close_locked(order: Order, *, by: User | None, reason: str) -> Order:
             body=_("%(title)s for %(name)s was cancelled: %(reason)s")
             % {"title": closed.title, "name": closed.subject_name, "reason": reason},
         )
+        signals.send_after_commit(signals.bill_expired, closed.pk)
 
     return perform(order, "close", by=by, note=reason, then=then)
+
+
+def order_cancel(*, order: Order, reason: str) -> Order | None:
+    """The system cancels an unpaid bill the service no longer needs (the family withdrew the
+    application it was issued for): closed at the platform first, then here. Returns the closed order,
+    or None when there was nothing to close (already paid, expired or closed — a payment that arrives
+    is the service's to refund) or the platform could not be reached (the bill then expires unpaid)."""
+    if order.state != OrderState.CREATED:
+        return None
+    try:
+        result, _outcome = _close_at_platform(order)
+    except platform.PlatformError as exc:
+        log.warning("order %s not cancelled: the platform did not close it: %s", order.order_no, exc)
+        return None
+    if result == "paid":
+        return None
+    with transaction.atomic():
+        if not can_proceed(workflow.lock(order).close):
+            return None
+        return close_locked(order, by=None, reason=reason)
 
 
 # --- sweeps -------------------------------------------------------------------------------------------

@@ -19,4 +19,7 @@ urlpatterns = [
     path("admission/", include("admission.api_urls")),
     path("archive/", include("archive.api_urls")),
     path("payments/", include("payments.api_urls")),
+    path("studentstatus/", include("studentstatus.api_urls")),
+    path("afterschool/", include("afterschool.api_urls")),
+    path("teachers/", include("teachers.api_urls")),
 ]

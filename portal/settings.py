@@ -13,10 +13,11 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# local state of the embedded defaults (database, broker files, beat schedule); tests point it elsewhere
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 # Demo-only fallbacks: production (DEBUG=False) refuses to start without real secrets.
@@ -37,7 +38,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "portal.core.thirdparty.AxesConfig",  # django-axes, with a Chinese name
     # the shared kernel
     "portal.core",
     "portal.orgs",
@@ -51,10 +52,14 @@ INSTALLED_APPS = [
     # integrations
     "exchange",
     "archive",
+    # platforms every school service uses
+    "studentstatus",
     # service apps
     "enrollment",
     "admission",
     "payments",
+    "afterschool",
+    "teachers",
 ]
 
 # on by default only with DEBUG: the SMS inbox shows every one-time code (deploy check portal.E001)
@@ -225,6 +230,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "processed_folder": str(_fs_queue / "processed"),
         "store_processed": False,
         "control_folder": str(_fs_queue / "control"),
+        "polling_interval": 0.5,  # the worker notices a new task (and a stop) sooner than the 1 s default
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": 3600}
@@ -333,3 +339,7 @@ PAYMENT_TIMEOUT = env.float("PAYMENT_TIMEOUT", default=5.0)
 # 公示 (public notice) length for new rounds, in working days
 ADMISSION_NOTICE_WORKING_DAYS = env.int("ADMISSION_NOTICE_WORKING_DAYS", default=5)
 CELERY_BEAT_SCHEDULE["admission-finalise"] = {"task": "admission.finalise_due", "schedule": 3600.0}
+
+# after-school care: bills whose paid / expired signal was lost; programmes of an ended term closed
+CELERY_BEAT_SCHEDULE["afterschool-sweep"] = {"task": "afterschool.sweep", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["afterschool-term-end"] = {"task": "afterschool.close_ended_terms", "schedule": 3600.0}

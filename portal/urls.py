@@ -4,9 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal.catalog import views as catalog_views
+from portal.core.views import favicon
 
 urlpatterns = [
     path("", catalog_views.home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("portal.accounts.urls")),
     path("services/", include("portal.catalog.urls")),
@@ -20,6 +22,9 @@ urlpatterns = [
     path("admission/", include("admission.urls")),
     path("archive/", include("archive.urls")),
     path("payments/", include("payments.urls")),
+    path("studentstatus/", include("studentstatus.urls")),
+    path("afterschool/", include("afterschool.urls")),
+    path("teachers/", include("teachers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SandboxConfig(AppConfig):
@@ -7,4 +8,4 @@ class SandboxConfig(AppConfig):
     Its tables stand for other authorities' databases; in production the app is not installed."""
 
     name = "sandbox"
-    verbose_name = "Sandbox (stand-in external systems)"
+    verbose_name = _("Sandbox (stand-in external systems)")

@@ -32,7 +32,9 @@ from sandbox.models import (
     DisabilityRecord,
     Enterprise,
     Lease,
+    MandarinTest,
     MarriageRecord,
+    MedicalReport,
     Person,
     Property,
     ResidencePermit,
@@ -40,6 +42,8 @@ from sandbox.models import (
     Source,
     SourceFault,
     StudentRecord,
+    TeacherEmployment,
+    TeacherExam,
     WelfareRecord,
 )
 
@@ -458,6 +462,70 @@ def enterprise_record(payload):
             "address": enterprise.address,
         }
     )
+
+
+# --- 教师资格考试, 普通话, 体检, 教师任职 ------------------------------------------------------------
+
+
+def _verified(model, key_field: str, payload: dict, fields: list[str], missing: str):
+    """A certificate by its number, checked against the person it is claimed for: 404 unknown, 409
+    awarded to someone else, else the record."""
+    id_number = _id(payload)
+    records = _records(model.objects.filter(**{key_field: str(payload.get(key_field) or "")}), fields)
+    if not records:
+        return not_found(missing)
+    if records[0]["id_number"] != id_number:
+        return mismatch("id_number")
+    return ok(records[0])
+
+
+@interface(Source.TEACHER_EXAM, "verify")
+def teacher_exam_verify(payload):
+    fields = ["cert_no", "id_number", "stage", "subject", "passed_on", "valid_until"]
+    return _verified(TeacherExam, "cert_no", payload, fields, "no such exam pass certificate")
+
+
+@interface(Source.MANDARIN, "verify")
+def mandarin_verify(payload):
+    fields = ["cert_no", "id_number", "level"]
+    return _verified(MandarinTest, "cert_no", payload, fields, "no such Mandarin certificate")
+
+
+@interface(Source.MEDICAL, "verify")
+def medical_verify(payload):
+    fields = ["report_no", "id_number", "result", "date"]
+    return _verified(MedicalReport, "report_no", payload, fields, "no such medical report")
+
+
+_EMPLOYMENT_FIELDS = ["id_number", "school_code", "service_start", "break_months"]
+
+
+@interface(Source.TEACHER_EMPLOYMENT, "record")
+def teacher_employment_record(payload):
+    records = _records(TeacherEmployment.objects.filter(id_number=_id(payload)), _EMPLOYMENT_FIELDS)
+    if not records:
+        return not_found("no employment record for this person")
+    return ok(records[0])
+
+
+@interface(Source.TEACHER_EMPLOYMENT, "started-until")
+def teacher_employment_roster(payload):
+    """The education bureau's roster: every teacher whose service started on or before ``started_until``
+    (the bureau's own records; the portal subtracts breaks and picks the honour's year)."""
+    from datetime import date
+
+    try:
+        until = date.fromisoformat(str(payload.get("started_until")))
+    except ValueError:
+        raise BadRequest("started_until is a date YYYY-MM-DD") from None
+    rows = TeacherEmployment.objects.filter(service_start__lte=until).order_by("id_number")
+    names = dict(
+        Person.objects.filter(id_number__in=rows.values("id_number")).values_list("id_number", "name")
+    )
+    records = _records(rows, _EMPLOYMENT_FIELDS)
+    for record in records:
+        record["name"] = names.get(record["id_number"], "")
+    return ok({"records": records})
 
 
 # --- statistics (aggregate counts, no personal data: no authorisation needed; 学位预警) -----------------

@@ -8,6 +8,7 @@ two sections with lists of people); see ``sandbox/registry/spec.py``.
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Source(models.TextChoices):
@@ -25,6 +26,10 @@ class Source(models.TextChoices):
     DISABILITY = "disability", "残联 disability registry"
     DEGREE = "degree", "学历 degree registry"
     ENTERPRISE = "enterprise", "市场监管 enterprise registry"
+    TEACHER_EXAM = "teacher_exam", "教师资格考试 teacher-qualification exam results"
+    MANDARIN = "mandarin", "普通话水平测试 Mandarin test"
+    MEDICAL = "medical", "指定医院体检 designated hospital's medical results"
+    TEACHER_EMPLOYMENT = "teacher_employment", "教师任职 teachers' employment records"
 
 
 class Relation(models.TextChoices):
@@ -88,6 +93,8 @@ class PropertyOwner(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["property", "id_number"], name="one_owner_row")]
+        verbose_name = _("property owner")
+        verbose_name_plural = _("property owners")
 
     def __str__(self):
         return f"{self.property_id}: {self.id_number}"
@@ -135,6 +142,8 @@ class LeaseTenant(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["lease", "id_number"], name="one_tenant_row")]
+        verbose_name = _("lease tenant")
+        verbose_name_plural = _("lease tenants")
 
     def __str__(self):
         return f"{self.lease_id}: {self.id_number}"
@@ -277,6 +286,77 @@ class Enterprise(models.Model):
         return self.name
 
 
+class TeacherExam(models.Model):
+    """教师资格考试合格证明: the national exam's pass certificate for one stage and subject."""
+
+    cert_no = models.CharField(max_length=64, unique=True)
+    id_number = models.CharField(max_length=18, db_index=True)
+    stage = models.CharField(
+        max_length=16,
+        choices=[(s, s) for s in ("kindergarten", "primary", "junior", "senior")],
+    )
+    subject = models.CharField(max_length=64)
+    passed_on = models.DateField()
+    valid_until = models.DateField()
+
+    class Meta:
+        ordering = ["cert_no"]
+        verbose_name = "教师资格考试 exam pass"
+
+    def __str__(self):
+        return self.cert_no
+
+
+MANDARIN_LEVELS = ("一级甲等", "一级乙等", "二级甲等", "二级乙等", "三级甲等", "三级乙等")
+
+
+class MandarinTest(models.Model):
+    """普通话水平测试等级证书."""
+
+    cert_no = models.CharField(max_length=64, unique=True)
+    id_number = models.CharField(max_length=18, db_index=True)
+    level = models.CharField(max_length=8, choices=[(lv, lv) for lv in MANDARIN_LEVELS])
+
+    class Meta:
+        ordering = ["cert_no"]
+        verbose_name = "普通话 Mandarin test"
+
+    def __str__(self):
+        return self.cert_no
+
+
+class MedicalReport(models.Model):
+    """The designated hospital's medical result (体检结论) for a teacher-certificate applicant."""
+
+    report_no = models.CharField(max_length=64, unique=True)
+    id_number = models.CharField(max_length=18, db_index=True)
+    result = models.CharField(max_length=8, choices=[("fit", "fit"), ("unfit", "unfit")])
+    date = models.DateField()
+
+    class Meta:
+        ordering = ["report_no"]
+        verbose_name = "体检 medical report"
+
+    def __str__(self):
+        return self.report_no
+
+
+class TeacherEmployment(models.Model):
+    """A teacher's employment record: school, start of service and months of breaks (中断)."""
+
+    id_number = models.CharField(max_length=18, unique=True)
+    school_code = models.CharField(max_length=32)
+    service_start = models.DateField()
+    break_months = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id_number"]
+        verbose_name = "教师任职 teacher employment"
+
+    def __str__(self):
+        return f"{self.id_number} {self.school_code}"
+
+
 class SourceFault(models.Model):
     """Fault injection for one registry: added latency, a share of 5xx errors and of timeouts.
 
@@ -297,8 +377,8 @@ class SourceFault(models.Model):
 
     class Meta:
         ordering = ["source"]
-        verbose_name = "fault injection"
-        verbose_name_plural = "fault injection"
+        verbose_name = _("fault injection")
+        verbose_name_plural = _("fault injection")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
@@ -316,12 +396,14 @@ class SourceFault(models.Model):
 class SmsMessage(models.Model):
     """An SMS the portal sent through the SMS gateway stand-in; readable at /sandbox/sms/."""
 
-    phone = models.CharField(max_length=20, db_index=True)
-    text = models.TextField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    text = models.TextField(_("text"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-sent_at", "-id"]
+        verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS messages")
 
     def __str__(self):
         return f"{self.phone}: {self.text[:30]}"
@@ -343,6 +425,10 @@ REGISTRY_MODELS = [
     DisabilityRecord,
     DegreeRecord,
     Enterprise,
+    TeacherExam,
+    MandarinTest,
+    MedicalReport,
+    TeacherEmployment,
 ]
 
 # The payment platform stand-in keeps its tables in sandbox/payments/models.py (app label "sandbox").

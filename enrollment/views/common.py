@@ -202,7 +202,7 @@ def preview_context(evidence: R.Evidence, assessment: R.Assessment) -> dict:
         ],
         "student_records": [
             {
-                "school": schools.get(r.school_code, r.school_code),
+                "school": schools.get(r.school_code) or _("a school outside this district"),
                 "stage": stage_label(r.stage),
                 "grade": r.grade,
                 "status": STUDENT_STATUS_LABELS.get(r.status, r.status),
@@ -216,7 +216,7 @@ def preview_context(evidence: R.Evidence, assessment: R.Assessment) -> dict:
             {
                 "cert_no": h.cert_no,
                 "address": h.address,
-                "community": communities.get(h.community_code, h.community_code),
+                "community": communities.get(h.community_code, ""),
                 "area": h.area_m2,
                 "registered": h.registered_date,
                 "joint": len(h.owner_ids) > 1,
@@ -235,7 +235,7 @@ def preview_context(evidence: R.Evidence, assessment: R.Assessment) -> dict:
             {
                 "lease_no": x.lease_no,
                 "address": x.address,
-                "community": communities.get(x.community_code, x.community_code),
+                "community": communities.get(x.community_code, ""),
                 "start": x.start_date,
                 "end": x.end_date,
             }
@@ -249,7 +249,7 @@ def preview_context(evidence: R.Evidence, assessment: R.Assessment) -> dict:
         "any_unavailable": any(o.result == CheckResult.UNAVAILABLE for o in assessment.outcomes),
         "category": assessment.category,
         "points": assessment.points,
-        "zone_school": schools.get(assessment.zone_school or "", assessment.zone_school or ""),
+        "zone_school": schools.get(assessment.zone_school or "", ""),
     }
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from enrollment import services
-from enrollment.forms import SupplementUploadForm, WithdrawForm
+from enrollment.forms import WithdrawForm
 from enrollment.models import Draft, State
 from enrollment.selectors import application_for_user, applications_for_user
 from enrollment.views.common import (
@@ -23,6 +23,7 @@ from enrollment.views.common import (
     timeline_rows,
 )
 from portal.cases import services as cases
+from portal.cases.forms import UploadForm
 from portal.cases.models import Attachment
 from portal.cases.scoping import can_handle, is_applicant
 from portal.cases.selectors import case_summary
@@ -61,7 +62,7 @@ def status_context(request, application, *, upload_form=None) -> dict:
         if application.state in WITH_NOTICE
         else "",
         "can_withdraw": applicant and application.state in WITHDRAWABLE,
-        "upload_form": (upload_form or SupplementUploadForm())
+        "upload_form": (upload_form or UploadForm())
         if applicant and application.state == State.AWAITING_SUPPLEMENT
         else None,
         "today": cases.local_today(),
@@ -107,7 +108,7 @@ def application_withdraw(request, reference_no: str):
 def supplement_upload(request, reference_no: str):
     """容缺: the family uploads what the reviewer asked for; the application returns to review."""
     application = application_for_user(request.user, reference_no)
-    form = SupplementUploadForm(request.POST, request.FILES)
+    form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             services.application_supplement_received(

@@ -4,17 +4,21 @@ Steps follow DOMAIN.md's seven: (1) signed in, stage and year; (2) the child and
 (3) the other guardian or a single-parent family; (4) 学籍, checked automatically; (5) residence;
 (6) special situations, detected automatically, and 长幼随学; then (7) a preview of what the registries
 said and the checks' results, and submit. The answers are kept in a ``Draft`` (encrypted JSON) so the
-wizard resumes at the saved step. The pages only collect answers: ``services.application_preview`` and
+wizard resumes at the saved step. A session that times out loses nothing: the draft is the user's, the
+sign-in sends the parent back (``next=``) to the step, and answers posted after the time-out are kept
+(encrypted) in the new anonymous session and shown again on that step once signed in. The pages only
+collect answers: ``services.application_preview`` and
 ``services.application_submit`` fetch, check and decide.
 """
 
 import json
 from dataclasses import dataclass
+from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,6 +30,7 @@ from enrollment import services
 from enrollment.models import Application, Draft, Residence, State
 from enrollment.selectors import application_for_user
 from enrollment.views.common import authorisation_list, citizen_required, open_years, preview_context
+from portal.core import pii
 from portal.core.forms import add_service_errors
 from portal.core.pii import mask_id
 
@@ -217,9 +222,56 @@ def _not_the_guardian(request, draft: Draft, exc):
     return _render_step(request, draft, step, form, status=403)
 
 
+# --- answers posted after the session timed out --------------------------------------------------------
+
+PENDING_ANSWERS = "enrollment_pending_answers"
+NOT_ANSWERS = ("csrfmiddlewaretoken",)
+SIGNED_OUT_KEPT = gettext_lazy(
+    "You were signed out after a while without activity. What you entered is kept: check it and continue."
+)
+
+
+def keep_answers_over_sign_in(view):
+    """Outside ``citizen_required``: a POST that arrives signed out (the session timed out) is sent to the
+    sign-in page by ``login_required``; what it carried is kept, encrypted, in the new session (which
+    ``login`` keeps) for the same step to show once the parent is back."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST" and not request.user.is_authenticated:
+            answers = {k: v for k, v in request.POST.lists() if k not in NOT_ANSWERS}
+            request.session[PENDING_ANSWERS] = {
+                "path": request.path,
+                "data": pii.encrypt_str(json.dumps(answers, ensure_ascii=False)),
+            }
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _pending_answers(request):
+    """The answers posted to this step while signed out, once (a ``QueryDict``-like dict), else None."""
+    pending = request.session.get(PENDING_ANSWERS)
+    if not isinstance(pending, dict) or pending.get("path") != request.path:
+        return None
+    del request.session[PENDING_ANSWERS]
+    try:
+        answers = json.loads(pii.decrypt_str(pending.get("data", "")))
+    except (ValueError, TypeError, AttributeError):  # a key rotated away, a mangled session: nothing to keep
+        return None
+    if not isinstance(answers, dict):
+        return None
+    data = QueryDict(mutable=True)
+    for key, values in answers.items():
+        if isinstance(values, list):
+            data.setlist(str(key), [str(v) for v in values])
+    return data
+
+
 # --- views ------------------------------------------------------------------------------------------------
 
 
+@keep_answers_over_sign_in
 @citizen_required
 @require_http_methods(["GET", "POST"])
 def apply_start(request):
@@ -229,6 +281,11 @@ def apply_start(request):
         return render(request, "enrollment/wizard/not_verified.html", status=403)
     step = BY_SLUG["start"]
     if request.method == "GET":
+        pending = _pending_answers(request)
+        if pending is not None:
+            messages.info(request, SIGNED_OUT_KEPT)
+            form = F.StartForm(pending, **_form_kwargs(request, None, step))
+            return _render_step(request, None, step, form)
         latest = _drafts(user).first()
         if latest is not None and "new" not in request.GET:
             return redirect(_step_url(latest, latest.step))
@@ -252,6 +309,7 @@ def apply_resume(request, pk: int):
     return redirect(_step_url(draft, draft.step))
 
 
+@keep_answers_over_sign_in
 @citizen_required
 @require_http_methods(["GET", "POST"])
 def apply_step(request, pk: int, slug: str):
@@ -266,6 +324,10 @@ def apply_step(request, pk: int, slug: str):
 
     kwargs = _form_kwargs(request, draft, step)
     if request.method == "GET":
+        pending = _pending_answers(request)
+        if pending is not None:
+            messages.info(request, SIGNED_OUT_KEPT)
+            return _render_step(request, draft, step, step.form_class(pending, **kwargs))
         return _render_step(request, draft, step, step.form_class(initial=_initial(draft, step), **kwargs))
     form = step.form_class(request.POST, **kwargs)
     if not form.is_valid():

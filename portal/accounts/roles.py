@@ -7,7 +7,8 @@ from django.contrib.auth.models import Group, Permission
 
 from portal.accounts.models import Role
 
-# app_label.codename — service apps may extend these lists from their AppConfig.ready()
+# app_label.codename — the kernel's own; an app adds its screens with register_role_permissions() from its
+# AppConfig.ready(), never by editing this dictionary
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.CLERK: {"cases.view_case", "cases.view_caseevent", "cases.view_attachment", "orgs.view_school"},
     Role.BUREAU: {
@@ -56,6 +57,18 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "orgs.view_school",
     },
 }
+
+
+def register_role_permissions(permissions: dict[str, set[str] | list[str] | tuple[str, ...]]) -> None:
+    """Give roles an app's admin permissions (``{"bureau": {"payments.view_order", …}}``); idempotent.
+    Unknown roles are a programming error (``ValueError``)."""
+    for role, perms in permissions.items():
+        if role not in Role.values:
+            raise ValueError(f"unknown role {role!r}; one of {sorted(Role.values)}")
+        for dotted in perms:
+            if dotted.count(".") != 1:
+                raise ValueError(f"permission {dotted!r} is not app_label.codename")
+        ROLE_PERMISSIONS.setdefault(role, set()).update(perms)
 
 
 def group_name(role: str) -> str:

@@ -162,6 +162,8 @@ class ReferenceCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["service_code", "year"], name="one_counter_per_year")]
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
 
     def __str__(self):
         return f"{self.service_code}-{self.year}: {self.last}"
@@ -209,6 +211,8 @@ class ClockPause(models.Model):
                 fields=["case"], condition=models.Q(ended_on__isnull=True), name="one_open_pause_per_case"
             )
         ]
+        verbose_name = _("clock pause")
+        verbose_name_plural = _("clock pauses")
 
     def __str__(self):
         return f"{self.case_id} {self.started_on}–{self.ended_on or ''}"

@@ -5,7 +5,6 @@ may not see, also when the reference number is guessed); every change goes throu
 """
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,42 +16,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from portal.cases.forms import AttachmentForm
 from portal.cases.models import Attachment, CaseStatus, Rating, RatingLevel
 from portal.cases.scoping import is_applicant
 from portal.cases.selectors import case_for_user, case_summary, case_timeline, my_cases, staff_queue
 from portal.cases.services import attachment_add, case_rate
-from portal.catalog.models import MaterialSource, ServiceItem
+from portal.catalog.models import ServiceItem
 from portal.core.forms import AccessibleFormMixin, add_service_errors
 from portal.deliveries.selectors import latest_delivery
 
 CASES_PER_PAGE = 20
-OTHER_MATERIAL = "其他材料"  # stored as the attachment's kind, like the (Chinese) material names
-
-
-class AttachmentForm(AccessibleFormMixin, forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Which material is this?"))
-    file = forms.FileField(
-        label=gettext_lazy("File"),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
-        ),
-    )
-
-    def __init__(self, *args, case, **kwargs):
-        super().__init__(*args, **kwargs)
-        materials = list(case.service.materials.all())
-        to_upload = [(m.name, m.name) for m in materials if m.source != MaterialSource.FETCHED]
-        fetched = [(m.name, m.name) for m in materials if m.source == MaterialSource.FETCHED]
-        choices = [("", _("Choose…"))]
-        if to_upload:
-            choices.append((_("Materials to upload"), to_upload))
-        if fetched:
-            choices.append((_("Records we fetch (upload only if we ask you to)"), fetched))
-        choices.append((_("Other"), [(OTHER_MATERIAL, _("Other material"))]))
-        self.fields["kind"].choices = choices
-        self.fields["file"].help_text = _("PDF, JPEG or PNG, at most %(mb)d MB.") % {
-            "mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        }
 
 
 class RatingForm(AccessibleFormMixin, forms.Form):

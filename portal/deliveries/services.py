@@ -22,6 +22,7 @@ from portal.cases.services import case_log_event
 from portal.cases.workflow import perform
 from portal.deliveries import courier
 from portal.deliveries.models import CallbackOutcome, Delivery, DeliveryAction, DeliveryStatus
+from portal.deliveries.signals import delivery_reported
 from portal.notify.services import message_send
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,8 @@ def delivery_report(*, tracking_no: str, status: str, at, reason: str = "", orde
             )
 
         def then(changed: Delivery) -> None:
+            # the service whose item this is moves its own case on (a certificate delivered)
+            delivery_reported.send(sender=Delivery, delivery=changed)
             _tell_applicant(
                 changed,
                 subject=_("Delivery %(tracking_no)s: %(status)s")

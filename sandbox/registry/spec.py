@@ -21,6 +21,10 @@ welfare             id_number + type
 disabilities        id_number
 degrees             cert_no
 enterprises         credit_code
+teacher_exams       cert_no
+mandarin_tests      cert_no
+medical_reports     report_no
+teacher_employment  id_number
 =================== ==========================
 """
 
@@ -324,6 +328,47 @@ SECTIONS: dict[str, Section] = {
             },
             person_refs=("legal_rep_id",),
         ),
+        Section(
+            name="teacher_exams",
+            key=("cert_no",),
+            fields={
+                "cert_no": text(64),
+                "id_number": id_number,
+                "stage": choice("kindergarten", "primary", "junior", "senior"),
+                "subject": text(64),
+                "passed_on": iso_date,
+                "valid_until": iso_date,
+            },
+            person_refs=("id_number",),
+        ),
+        Section(
+            name="mandarin_tests",
+            key=("cert_no",),
+            fields={"cert_no": text(64), "id_number": id_number, "level": choice(*m.MANDARIN_LEVELS)},
+            person_refs=("id_number",),
+        ),
+        Section(
+            name="medical_reports",
+            key=("report_no",),
+            fields={
+                "report_no": text(64),
+                "id_number": id_number,
+                "result": choice("fit", "unfit"),
+                "date": iso_date,
+            },
+            person_refs=("id_number",),
+        ),
+        Section(
+            name="teacher_employment",
+            key=("id_number",),
+            fields={
+                "id_number": id_number,
+                "school_code": text(32),
+                "service_start": iso_date,
+                "break_months": integer(0, 1200),
+            },
+            person_refs=("id_number",),
+        ),
     ]
 }
 
@@ -446,6 +491,21 @@ def rows(section: str, r: dict) -> list[tuple[type, tuple]]:
         ]
     if section == "enterprises":
         return [(m.Enterprise, (r["credit_code"], r["name"], r["legal_rep_id"], r["status"], r["address"]))]
+    if section == "teacher_exams":
+        return [
+            (
+                m.TeacherExam,
+                (r["cert_no"], r["id_number"], r["stage"], r["subject"], r["passed_on"], r["valid_until"]),
+            )
+        ]
+    if section == "mandarin_tests":
+        return [(m.MandarinTest, (r["cert_no"], r["id_number"], r["level"]))]
+    if section == "medical_reports":
+        return [(m.MedicalReport, (r["report_no"], r["id_number"], r["result"], r["date"]))]
+    if section == "teacher_employment":
+        return [
+            (m.TeacherEmployment, (r["id_number"], r["school_code"], r["service_start"], r["break_months"]))
+        ]
     raise KeyError(section)
 
 
@@ -463,4 +523,8 @@ SECTION_MODEL: dict[str, type] = {
     "disabilities": m.DisabilityRecord,
     "degrees": m.DegreeRecord,
     "enterprises": m.Enterprise,
+    "teacher_exams": m.TeacherExam,
+    "mandarin_tests": m.MandarinTest,
+    "medical_reports": m.MedicalReport,
+    "teacher_employment": m.TeacherEmployment,
 }

@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from admission import objections, services
-from admission.models import Objection, Placement, PlacementState, SeatLedger, StudentRecord
+from admission.models import Objection, Placement, PlacementState, SeatLedger
 from enrollment.notice import read_notice_token
 from portal.cases.workflow import ActionNotAllowed
 from portal.notify.models import Message
+from studentstatus.models import StudentRecord
 from tests.admission import factories as F
 from tests.factories import UserFactory
 from tests.i18n import zh
@@ -72,7 +73,7 @@ def test_after_the_notice_period_the_admission_is_final(drawn, client):
         PlacementState.FINAL,
     )
     assert app.case.status == "done"
-    record = StudentRecord.objects.get(application=app)
+    record = StudentRecord.objects.get(source_case=app.case)
     assert record.student_no == "G" + app.child_id_number
     assert (record.school_id, record.grade, record.stage) == (placement.school_id, 1, "primary")
     message = Message.objects.filter(

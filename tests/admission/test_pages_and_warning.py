@@ -4,6 +4,7 @@ registries' statistics with its Excel export, and the zone-list import from Exce
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -150,6 +151,9 @@ def test_early_warning_projects_demand_from_the_registries_against_capacity(town
     client.force_login(bureau)
     page = client.get(reverse("admission:early_warning"), {"stage": "primary"})
     assert page.status_code == 200 and "lvl-red" in page.content.decode()
+    shown = re.sub(r"<[^>]+>", " ", page.content.decode())
+    assert "· 红" in shown and "· 绿" in shown  # the level in Chinese (issue 13 item 4)
+    assert not re.search(r"·\s*(green|yellow|red)\b", shown)
     export = client.get(reverse("admission:early_warning"), {"stage": "primary", "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(export.content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]

@@ -16,6 +16,7 @@ def set_today(monkeypatch):
 
     def _set(day: dt.date) -> None:
         monkeypatch.setattr(services, "local_today", lambda: day)
+        monkeypatch.setattr(services.common, "local_today", lambda: day)
 
     return _set
 

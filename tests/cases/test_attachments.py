@@ -138,7 +138,7 @@ def test_a_failed_database_write_leaves_no_file_behind(case, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "case_log_event", broken)
+    monkeypatch.setattr(services.attachments, "case_log_event", broken)
     with pytest.raises(RuntimeError):
         attachment_add(
             case=case, by=case.applicant, kind="证明", uploaded_file=SimpleUploadedFile("a.pdf", PDF)

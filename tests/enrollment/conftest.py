@@ -4,6 +4,7 @@ writes families into the sandbox registries in the contract's fixture format (lo
 import datetime as dt
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -19,6 +20,10 @@ TODAY = dt.date(2027, 5, 10)
 YEAR = 2027
 ZONE_P1, ZONE_P2, UNZONED = "330411101", "330411102", "330411199"
 ELSEWHERE = "411523001"  # a community in another province
+DEMO = Path(__file__).resolve().parents[2] / "portal" / "core" / "demo"
+# the demo family of `make run` (portal/core/demo/registry.json)
+DEMO_FATHER, DEMO_MOTHER, DEMO_CHILD = "330411198803120318", "330411199007080428", "330411202103150531"
+DEMO_PHONE = "13800000001"
 
 _seq = itertools.count(11)
 
@@ -274,3 +279,13 @@ def family(world, tmp_path):
 @pytest.fixture
 def make_family(world, tmp_path):
     return lambda: Family(tmp_path)
+
+
+@pytest.fixture
+def demo_world(db):
+    """The demo district, its 2027 primary rules and the demo registry population (as `make run` has)."""
+    load_schools(json.loads((DEMO / "district.json").read_text(encoding="utf-8")))
+    district = District.objects.get(code="330411")
+    ensure_default_rules(district=district, year=YEAR, stage="primary")
+    call_command("load_registry", str(DEMO / "registry.json"), verbosity=0)
+    return district

@@ -26,6 +26,7 @@ def _no_archive_packages():
 @pytest.fixture
 def today(monkeypatch):
     monkeypatch.setattr(services, "local_today", lambda: TODAY)
+    monkeypatch.setattr(services.common, "local_today", lambda: TODAY)
     return TODAY
 
 

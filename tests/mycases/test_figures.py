@@ -138,6 +138,7 @@ def known(district, school, monkeypatch):
     # day after its first deadline — on time, because the pause moved the deadline by two working days
     def on(day):
         monkeypatch.setattr(cases, "local_today", lambda: dt.date.fromisoformat(day))
+        monkeypatch.setattr(cases.common, "local_today", lambda: dt.date.fromisoformat(day))
 
     on("2026-11-02")
     paused = cases.case_open(

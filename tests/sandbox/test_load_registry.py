@@ -30,7 +30,8 @@ def test_the_contract_fixture_uses_every_section_and_loads():
     counts = {
         m.Person: 11, m.Property: 4, m.PropertyOwner: 5, m.ResidencePermit: 1, m.Lease: 1, m.LeaseTenant: 2,
         m.SocialInsurance: 2, m.BirthRecord: 4, m.MarriageRecord: 3, m.StudentRecord: 1, m.WelfareRecord: 2,
-        m.DisabilityRecord: 1, m.DegreeRecord: 1, m.Enterprise: 1,
+        m.DisabilityRecord: 1, m.DegreeRecord: 1, m.Enterprise: 1, m.TeacherExam: 1, m.MandarinTest: 1,
+        m.MedicalReport: 1, m.TeacherEmployment: 1,
     }  # fmt: skip
     assert {model: model.objects.count() for model in counts} == counts
     father = m.Person.objects.get(id_number="330411198503120113")

@@ -13,19 +13,12 @@ from django.db import transaction
 
 from portal.accounts.models import Role, User
 from portal.catalog.registry import sync_catalog
+from portal.core.demo_accounts import STAFF, accounts_text
 from portal.orgs.loading import load_schools
 from portal.orgs.models import Department, District, School
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 
-STAFF = [
-    # username, password, role, real name, binding
-    ("admin", "Demo-admin-2027", None, "系统管理员", {}),
-    ("clerk", "Demo-clerk-2027", Role.CLERK, "张老师（实验小学招生窗口）", {"school": "P001"}),
-    ("bureau", "Demo-bureau-2027", Role.BUREAU, "陈科长（区教育局基教科）", {"district": "330411"}),
-    ("reviewer", "Demo-review-2027", Role.REVIEWER, "刘工（区消防救援大队）", {"department": "FIRE"}),
-    ("auditor", "Demo-audit-2027", Role.AUDITOR, "赵审计（区审计局）", {"district": "330411"}),
-]
 DEPARTMENTS = [
     ("MARKET", "区市场监督管理局"),
     ("CIVIL", "区民政局"),
@@ -50,7 +43,8 @@ class Command(BaseCommand):
             summary = load_schools(json.loads((DEMO / "district.json").read_text(encoding="utf-8")))
             for code, name in DEPARTMENTS:
                 Department.objects.update_or_create(code=code, defaults={"name": name})
-            accounts = [self._staff(*row) for row in STAFF]
+            for row in STAFF:
+                self._staff(*row)
             sync_catalog()
         self.stdout.write(
             f"district {summary.district}: {summary.schools} schools, {summary.communities} communities"
@@ -68,22 +62,20 @@ class Command(BaseCommand):
             if "seed_registries" in commands and households:
                 call_command("seed_registries", households=households, seed=seed, stdout=self.stdout)
             call_command("load_registry", str(DEMO / "registry.json"), stdout=self.stdout)
+            if "teachers_demo" in commands:  # windows, requirements, teacher records, an honour offered
+                call_command("teachers_demo", district="330411", stdout=self.stdout)
         else:
             self.stdout.write("sandbox registries not available: no registry population loaded")
+        if "afterschool_demo" in commands:  # programmes at the primary schools; the parent's pupil (after
+            # the registries, which seeding replaced)
+            call_command("afterschool_demo", district="330411", force=force, stdout=self.stdout)
 
-        self.stdout.write(self.style.SUCCESS("\nDemo accounts"))
+        self.stdout.write("\n" + accounts_text())
         self.stdout.write(
-            "  parent    phone 13800000001 (王𠈌; child 王小𬌗 born 2021-03-15)\n"
-            "            sign in at /accounts/login/;\n"
-            "            the code is shown at /sandbox/sms/?phone=13800000001"
+            "  after-school care: pupil 王小睿 at 实验小学, ID 330411201809100718 (/afterschool/)"
         )
-        for (username, password, *_rest), user in zip(STAFF, accounts, strict=True):
-            self.stdout.write(
-                f"  {username:<9} password {password:<18} {user.get_role_display()} · {user.real_name}"
-            )
-        self.stdout.write("  staff sign in at /accounts/staff-login/ or /admin/")
 
-    def _staff(self, username, password, role, real_name, binding) -> User:
+    def _staff(self, username, password, role, _label, real_name, binding) -> User:
         user = User.objects.filter(username=username).first() or User(username=username)
         user.real_name = real_name
         user.is_staff = True
@@ -91,7 +83,7 @@ class Command(BaseCommand):
             user.is_superuser, user.role = True, Role.BUREAU
             binding = {"district": "330411"}
         else:
-            user.role = role
+            user.role = Role(role)
         user.school = School.objects.get(code=binding["school"]) if "school" in binding else None
         user.district = District.objects.get(code=binding["district"]) if "district" in binding else None
         user.department = (

@@ -1,0 +1,150 @@
+"""Reads: the cases of each kind a user may see, and the representation every page and the API show."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from portal.accounts.models import Role
+from portal.cases.selectors import case_summary
+from portal.cases.workflow import allowed_actions
+from studentstatus.models import Correction, Resumption, StudentRecord, Suspension, Transfer, TransferState
+
+MODELS = {
+    "transfers": Transfer,
+    "suspensions": Suspension,
+    "resumptions": Resumption,
+    "corrections": Correction,
+}
+
+
+def cases_of(kind: str, user) -> QuerySet:
+    """The ``kind`` cases ``user`` may see: their own; a clerk's school's (both schools of a transfer);
+    the bureau's district's; everything for a superuser. Strangers see nothing."""
+    model = MODELS[kind]
+    qs = model.objects.select_related(
+        "case", "case__service", "record", "record__school", "record__school__district"
+    )
+    if kind == "transfers":
+        qs = qs.select_related("from_school", "to_school", "to_school__district")
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if user.role == Role.CITIZEN:
+        return qs.filter(case__applicant=user)
+    if user.role == Role.CLERK and user.school_id:
+        if kind == "transfers":
+            return qs.filter(Q(from_school=user.school_id) | Q(to_school=user.school_id))
+        return qs.filter(record__school=user.school_id)
+    if user.role in (Role.BUREAU, Role.AUDITOR) and user.district_id:
+        return qs.filter(case__district=user.district_id)
+    return qs.none()
+
+
+def case_of(kind: str, user, reference_no: str):
+    return cases_of(kind, user).filter(case__reference_no=reference_no).first()
+
+
+def records_of(user) -> QuerySet[StudentRecord]:
+    qs = StudentRecord.objects.select_related("school")
+    if user.is_superuser:
+        return qs
+    if user.role == Role.CLERK and user.school_id:
+        return qs.filter(school=user.school_id)
+    if user.role in (Role.BUREAU, Role.AUDITOR) and user.district_id:
+        return qs.filter(school__district=user.district_id)
+    if user.role == Role.CITIZEN:  # the guardian's children: those they have a case about
+        from portal.cases.models import Case
+        from portal.core import pii
+
+        ids = {c.subject_id_number for c in Case.objects.filter(applicant=user).exclude(subject_id_number="")}
+        return qs.filter(student_no_hash__in=[pii.keyed_hash("G" + i) for i in ids])
+    return qs.none()
+
+
+def checks(kind: str, obj) -> list[dict]:
+    if kind == "transfers":
+        from studentstatus import seats
+
+        running = obj.state in (TransferState.AWAITING_RECEIVING, TransferState.AWAITING_BUREAU)
+        free = (
+            seats.free_seats(school=obj.to_school, stage=obj.record.stage, grade=obj.grade)
+            if running
+            else None
+        )
+        return [
+            {
+                "name": "seat",
+                "result": "pass" if free is None or free > 0 else "fail",
+                "reason": "" if free is None else f"{obj.to_school.name} {obj.grade} 年级空余学位 {free}",
+            }
+        ]
+    if kind in ("suspensions", "resumptions"):
+        from studentstatus.models import HOSPITAL_CERTIFICATE, MEDICAL_CERTIFICATE
+
+        kind_name = HOSPITAL_CERTIFICATE if kind == "suspensions" else MEDICAL_CERTIFICATE
+        has = obj.case.attachments.filter(kind=kind_name).exists()
+        return [{"name": kind_name, "result": "pass" if has else "pending", "reason": ""}]
+    if kind == "corrections":
+        return [
+            {
+                "name": "hukou",
+                "result": obj.check_result or "pending",
+                "reason": obj.check_reason,
+            }
+        ]
+    return []
+
+
+def representation(kind: str, obj, user) -> dict:
+    case = obj.case
+    summary = case_summary(case, user=user)
+    running = not summary.closed
+    data = {
+        "reference_no": case.reference_no,
+        "service": case.service.code,
+        "status": obj.state,
+        "status_label": str(obj.get_state_display()),
+        "checks": checks(kind, obj),
+        "deadline": obj.step_due.isoformat() if running and obj.step_due else None,
+        "next_step": summary.next_step,
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "action": e.action,
+                "from": e.from_state,
+                "to": e.to_state,
+                "note": e.note,
+            }
+            for e in case.events.order_by("seq")
+        ],
+        "documents": [],
+        "actions": allowed_actions(obj, user),
+        "student_no": obj.record.masked_student_no,
+        "student_name": obj.record.name,
+        "school": obj.record.school.code,
+    }
+    if kind == "transfers":
+        data |= {
+            "from_school_code": obj.from_school.code,
+            "to_school_code": obj.to_school.code,
+            "grade": obj.grade,
+            "reason": obj.reason,
+        }
+    elif kind == "suspensions":
+        data |= {
+            "months": obj.months,
+            "reason": obj.reason,
+            "starts_on": obj.starts_on.isoformat() if obj.starts_on else None,
+            "ends_on": obj.ends_on.isoformat() if obj.ends_on else None,
+        }
+    elif kind == "resumptions":
+        data |= {"grade": obj.grade}
+    elif kind == "corrections":
+        data |= {
+            "field": obj.field,
+            "new_value": obj.new_value,
+            "old_value": obj.old_value,
+            "registry_value": obj.registry_value if user is None or user.role != Role.CITIZEN else "",
+        }
+    return data

@@ -1,0 +1,73 @@
+"""The teacher certificate and the honour certificate as PDF (WeasyPrint via portal.core.pdf: CJK fonts,
+QR code of the issued document's public verification address, the bureau's seal).
+
+The photo comes from the applicant's upload when there is one (an attachment of kind 证件照); the
+household registry's photo is not served by the sandbox, so otherwise a frame is left for it.
+"""
+
+import base64
+
+from portal.cases.services import local_today
+from portal.core.pdf import qr_svg, render_pdf
+from teachers import documents
+from teachers.models import CertificateApplication, Honour
+
+BUREAU = "嘉兴市秀洲区教育局"
+
+
+def _photo(case) -> str | None:
+    attachment = case.attachments.filter(kind__contains="照").order_by("-pk").first()
+    if attachment is None:
+        return None
+    try:
+        data = attachment.file.open("rb").read()
+    except (OSError, ValueError):
+        return None
+    mime = "image/png" if data[:4] == b"\x89PNG" else "image/jpeg"
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def certificate_context(application: CertificateApplication) -> dict:
+    from teachers.services import certificate_subject_key
+
+    url = documents.verify_url(
+        kind=documents.TEACHER_CERTIFICATE, subject_key=certificate_subject_key(application)
+    )
+    applicant = application.applicant
+    return {
+        "title": "教师资格证书",
+        "bureau": BUREAU,
+        "name": applicant.real_name,
+        "gender": "男" if int(applicant.id_number[16]) % 2 else "女",
+        "id_masked": applicant.id_number[:3] + "*" * 11 + applicant.id_number[-4:],
+        "stage": application.get_stage_display(),
+        "subject": application.subject,
+        "certificate_no": application.certificate_no,
+        "issued_on": (application.decided_at.date() if application.decided_at else local_today()),
+        "reference_no": application.case.reference_no,
+        "photo": _photo(application.case),
+        "verify_url": url,
+        "qr": qr_svg(url) if url else None,
+    }
+
+
+def render_certificate_pdf(application: CertificateApplication) -> bytes:
+    return render_pdf("teachers/certificate_pdf.html", certificate_context(application))
+
+
+def render_honour_pdf(honour: Honour) -> bytes:
+    url = documents.verify_url(kind=documents.HONOUR_CERTIFICATE, subject_key=f"teachers.honour:{honour.pk}")
+    context = {
+        "title": "从教三十年荣誉证书",
+        "bureau": BUREAU,
+        "name": honour.teacher.real_name or honour.case.subject_name,
+        "certificate_no": honour.case.reference_no,
+        "service_start": honour.service_start,
+        "year": honour.year,
+        "issued_on": honour.accepted_at.date() if honour.accepted_at else local_today(),
+        "reference_no": honour.case.reference_no,
+        "verify_url": url,
+        "qr": qr_svg(url) if url else None,
+        "honour": True,
+    }
+    return render_pdf("teachers/certificate_pdf.html", context)
