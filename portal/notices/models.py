@@ -65,6 +65,13 @@ class Notice(ConcurrentTransitionMixin, models.Model):
         related_name="notices",
         verbose_name=_("school"),
     )
+    source = models.CharField(
+        _("published for"),
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text=_("What the service published the notice for, in its own terms (e.g. admission-round:12)."),
+    )
     period_working_days = models.PositiveSmallIntegerField(_("period in working days"))
     starts_on = models.DateField(_("on notice from"))
     ends_on = models.DateField(_("objections until"))

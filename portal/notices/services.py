@@ -73,9 +73,11 @@ def notice_publish(
     district=None,
     school=None,
     starts_on: dt.date | None = None,
+    source: str = "",
 ) -> Notice:
     """Publish a notice (公示) of ``service``: one entry per ``(case, public_fields)``, names masked, the
-    period ending ``period_working_days`` working days after ``starts_on`` (today). ``public_fields`` may
+    period ending ``period_working_days`` working days after ``starts_on`` (today); ``source`` says
+    what the service published it for, in its own terms. ``public_fields`` may
     hold ``name`` (masked here), ``school``, ``grade`` and the keys of ``PUBLIC_FIELDS`` only — anything
     else is a programming error (``ValueError``): nothing that identifies or reveals hardship is shown."""
     if isinstance(service, str):
@@ -99,6 +101,7 @@ def notice_publish(
             title=title[:200],
             district=district,
             school=school,
+            source=source[:100],
             period_working_days=period_working_days,
             starts_on=starts_on,
             ends_on=add_working_days(starts_on, period_working_days),
