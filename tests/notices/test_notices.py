@@ -272,3 +272,17 @@ def test_the_objection_case_is_in_the_staff_queue(client, today, service, cases,
     assert queue.status_code == 200
     html = queue.content.decode()
     assert objection.case.reference_no in html and f"/notices/objections/{objection.pk}/" in html
+
+
+def test_the_demo_command_publishes_one_running_notice(district, client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("notices_demo", district=district.code, stdout=StringIO())
+    call_command("notices_demo", district=district.code, stdout=StringIO())  # idempotent
+    notice = Notice.objects.get(source="demo")
+    assert notice.entries.count() == 3 and notice.service.code == "AID"
+    assert notice.title in client.get("/notices/").content.decode()
+    html = client.get(f"/notices/{notice.pk}/").content.decode()
+    assert "陈*𠀀" in html and "欧**月" in html and "陈小𠀀" not in html
