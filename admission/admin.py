@@ -7,7 +7,6 @@ from admission.models import (
     AdmissionRound,
     AllocationRun,
     EarlyWarningSettings,
-    Objection,
     Placement,
     SeatLedger,
 )
@@ -51,12 +50,6 @@ class PlacementAdmin(ReadOnlyAdmin):
     list_filter = ("state", "how", "year")
     search_fields = ("school__code", "application__case__reference_no")
     raw_id_fields = ("application",)
-
-
-@admin.register(Objection)
-class ObjectionAdmin(ReadOnlyAdmin):
-    list_display = ("case", "school", "state", "decided_at")
-    list_filter = ("state",)
 
 
 @admin.register(EarlyWarningSettings)

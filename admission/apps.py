@@ -8,34 +8,15 @@ class AdmissionConfig(AppConfig):
 
     def ready(self):
         from admission import catalogue  # noqa: F401 - registers the objection service item and event actions
-        from portal.cases.registry import register_case_view
+        from admission.notices import on_objection_upheld
+        from enrollment.catalogue import KINDERGARTEN_ITEM, PRIMARY_JUNIOR_ITEM
+        from portal.notices.registry import register_objection_handler
 
-        register_case_view(
-            catalogue.OBJECTION_ITEM,
-            link=_objection_link,
-            status=_objection_status,
-            select_related=("admission_objection",),
-            app=self.label,
-        )
+        # admission publishes the notices of enrollment's applications (ENR / KGE); their objections are
+        # reviewed as 招生录取结果公示异议 (ADO) cases, and an upheld one revokes the placement
+        for code in (PRIMARY_JUNIOR_ITEM, KINDERGARTEN_ITEM):
+            register_objection_handler(code, on_objection_upheld, review_item=catalogue.OBJECTION_ITEM)
         from admission import seats
         from studentstatus.seats import register_seat_counter
 
         register_seat_counter(free=seats.cohort_free, move=seats.cohort_move)
-
-
-def _objection_link(case, user):
-    """Bureau staff review an objection on its admission page; the family follows it on the case page."""
-    from django.urls import reverse
-
-    from admission import services
-
-    if user is not None and services.is_district_bureau(user, case.district_id):
-        return reverse("admission:objection", args=[case.admission_objection.pk])
-    return None
-
-
-def _objection_status(case):
-    from portal.cases.registry import ServiceStatus
-
-    objection = case.admission_objection
-    return ServiceStatus(objection.state, objection.get_state_display())

@@ -34,17 +34,6 @@ class ObjectionForm(AccessibleFormMixin, forms.Form):
     )
 
 
-class DecisionForm(AccessibleFormMixin, forms.Form):
-    outcome = forms.ChoiceField(
-        label=_("Decision"),
-        choices=[("uphold", _("Uphold the objection")), ("dismiss", _("Dismiss the objection"))],
-    )
-    revoke_placement = forms.BooleanField(label=_("Revoke the contested placement"), required=False)
-    note = forms.CharField(
-        label=_("Reasons (the guardian reads them)"), widget=forms.Textarea(attrs={"rows": 4})
-    )
-
-
 class WarningForm(forms.Form):
     stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices, initial=Stage.PRIMARY)
     start_year = forms.IntegerField(

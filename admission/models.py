@@ -240,52 +240,6 @@ class Placement(ConcurrentTransitionMixin, models.Model):
         service gives the seat back to the ledger."""
 
 
-class ObjectionState(models.TextChoices):
-    OPEN = "open", _("Under review")
-    UPHELD = "upheld", _("Upheld")
-    DISMISSED = "dismissed", _("Dismissed")
-
-
-class Objection(ConcurrentTransitionMixin, models.Model):
-    """A guardian's objection (异议) to a school's public notice, within the notice period. It is a case of
-    its own (service item ADO) that bureau staff review; while it is open the school's placements are not
-    made final."""
-
-    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="admission_objection")
-    round = models.ForeignKey(AdmissionRound, on_delete=models.PROTECT, related_name="objections")
-    school = models.ForeignKey("orgs.School", on_delete=models.PROTECT, related_name="admission_objections")
-    placement = models.ForeignKey(
-        Placement,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="objections",
-        verbose_name=_("entry objected to"),
-    )
-    reason = models.TextField(_("reason"))
-    state = FSMField(
-        _("state"), max_length=16, choices=ObjectionState.choices, default=ObjectionState.OPEN, protected=True
-    )
-    decision_note = models.TextField(_("decision"), blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-case__submitted_at"]
-        verbose_name = _("objection")
-        verbose_name_plural = _("objections")
-
-    def __str__(self):
-        return self.case.reference_no
-
-    @transition(field=state, source=ObjectionState.OPEN, target=ObjectionState.UPHELD)
-    def uphold(self):
-        """The bureau finds the objection justified (the contested placement may be revoked)."""
-
-    @transition(field=state, source=ObjectionState.OPEN, target=ObjectionState.DISMISSED)
-    def dismiss(self):
-        """The bureau finds the notice correct."""
-
-
 class EarlyWarningSettings(models.Model):
     """How a district projects demand for seats (学位预警) and where the colours change."""
 

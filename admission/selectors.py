@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Min, Q
 
-from admission.models import AdmissionRound, AllocationRun, Objection, Placement, PlacementState, SeatLedger
+from admission.models import AdmissionRound, AllocationRun, Placement, PlacementState, SeatLedger
 from admission.services import is_district_bureau
 from portal.cases import services as cases
 from portal.core import pii
+from portal.notices.models import Objection, ObjectionState
 
 
 def rounds_for(user):
@@ -37,8 +38,17 @@ def round_stats(round_: AdmissionRound) -> dict:
         "schools": len(agg),
         "seats": sum(s for s, _t in agg),
         "taken": sum(t for _s, t in agg),
-        "open_objections": Objection.objects.filter(round=round_, state="open").count(),
+        "open_objections": round_objections(round_).filter(state=ObjectionState.OPEN).count(),
     }
+
+
+def round_objections(round_: AdmissionRound):
+    """The kernel objections to the round's public notices (one notice per school)."""
+    from admission.notices import source_for
+
+    return Objection.objects.filter(notice__source=source_for(round_)).select_related(
+        "case", "notice", "entry"
+    )
 
 
 def run_progress(run: AllocationRun) -> dict:

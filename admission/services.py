@@ -24,14 +24,12 @@ from django.utils.translation import gettext as _
 
 from admission import allocation as A
 from admission import draw as D
-from admission import seats
+from admission import notices, seats
 from admission.catalogue import AdmissionAction
 from admission.models import (
     AdmissionRound,
     AllocationRun,
     How,
-    Objection,
-    ObjectionState,
     Placement,
     PlacementState,
     RunPhase,
@@ -44,6 +42,7 @@ from portal.accounts.models import Role
 from portal.cases import services as cases
 from portal.cases.workdays import add_working_days
 from portal.cases.workflow import ActionNotAllowed
+from portal.notices import selectors as notice_selectors
 from portal.notify.services import message_send
 from portal.orgs.models import Stage
 from studentstatus import services as studentstatus
@@ -256,6 +255,9 @@ def _write(run, round_, inputs, result, timings, started) -> None:
         )
         timings["write_s"] = round(time.perf_counter() - mark, 3)
         mark = time.perf_counter()
+        notices.publish_run(round_=round_, run=run)  # one kernel public notice (公示) per school
+        timings["notices_s"] = round(time.perf_counter() - mark, 3)
+        mark = time.perf_counter()
         _save_inputs(run, inputs, round_)
         summary = D.summarise(inputs, result)
         timings["inputs_file_and_summary_s"] = round(time.perf_counter() - mark, 3)
@@ -342,6 +344,8 @@ def placement_add(*, application: Application, school, by, note: str = "") -> Pl
             note=note,
             data={"school": school.code, "how": How.MANUAL, "notice_until": until.isoformat()},
         )
+        placement.application = app
+        notices.publish(round_=round_, placements=[placement], by=by)
         _tell_placed(app, placement)
     return placement
 
@@ -413,22 +417,16 @@ def placement_revoke(*, placement: Placement, by, reason: str) -> Placement:
 # --- final admission ---------------------------------------------------------------------------------
 
 
-def _open_objection_schools(round_ids) -> set[tuple[int, int]]:
-    return set(
-        Objection.objects.filter(round_id__in=round_ids, state=ObjectionState.OPEN).values_list(
-            "round_id", "school_id"
-        )
-    )
-
-
 def due_placements(*, today=None):
-    """Placements whose notice period is over and whose school has no open objection."""
+    """Placements whose notice period is over and whose public notice has no open objection."""
     today = today or cases.local_today()
-    due = Placement.objects.filter(state=PlacementState.ON_NOTICE, notice_until__lt=today)
-    held = _open_objection_schools(set(due.values_list("round_id", flat=True)))
-    return [
-        pk for pk, r, s in due.values_list("pk", "round_id", "school_id").order_by("pk") if (r, s) not in held
-    ]
+    due = list(
+        Placement.objects.filter(state=PlacementState.ON_NOTICE, notice_until__lt=today)
+        .order_by("pk")
+        .values_list("pk", "application__case_id")
+    )
+    held = notice_selectors.held_case_ids(case_id for _pk, case_id in due)
+    return [pk for pk, case_id in due if case_id not in held]
 
 
 def placement_finalise(*, placement_id: int, today=None) -> str:
@@ -449,17 +447,15 @@ def placement_finalise(*, placement_id: int, today=None) -> str:
         )
         if placement.state != PlacementState.ON_NOTICE:
             return "skipped"
-        if placement.notice_until >= today:
-            return "not_due"
-        if Objection.objects.filter(
-            round=placement.round, school=placement.school, state=ObjectionState.OPEN
-        ).exists():
-            return "held"
         app = (
             Application.objects.select_for_update(of=("self",))
             .select_related("case", "guardian")
             .get(pk=placement.application_id)
         )
+        if placement.notice_until >= today or notice_selectors.case_on_notice(app.case, today=today):
+            return "not_due"
+        if notice_selectors.case_held_by_objection(app.case):
+            return "held"
         if app.state != State.QUALIFIED:
             _revoke_locked(
                 placement,

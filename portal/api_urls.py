@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/me/", accounts_api.MeView.as_view(), name="auth-me"),
     path("deliveries/", include("portal.deliveries.api_urls")),
     path("invitations/", include("portal.invitations.api_urls")),
+    path("notices/", include("portal.notices.api_urls")),
     path("cases/", cases_api.CaseListView.as_view(), name="cases"),
     path("enrollment/", include("enrollment.api_urls")),
     path("admission/", include("admission.api_urls")),

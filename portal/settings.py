@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "portal.deliveries",
     "portal.invitations",
     "portal.documents",
+    "portal.notices",
     # integrations
     "exchange",
     "archive",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("my/data-trail/", include("exchange.urls")),
     path("my/invitations/", include("portal.invitations.urls")),
     path("my/", include("portal.cases.urls")),
+    path("notices/", include("portal.notices.urls")),
     path("figures/", include("portal.cases.figures_urls")),
     path("messages/", include("portal.notify.urls")),
     path("enrollment/", include("enrollment.urls")),

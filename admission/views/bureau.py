@@ -2,16 +2,16 @@
 warning (学位预警) with its Excel export, and the zone-list import. The services check who acts."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from admission import excel, forecast, objections, selectors, services
-from admission.forms import DecisionForm, RoundForm, RunForm, SeedForm, WarningForm, ZoneImportForm
-from admission.models import AllocationRun, Objection, ObjectionState
+from admission import excel, forecast, selectors, services
+from admission.forms import RoundForm, RunForm, SeedForm, WarningForm, ZoneImportForm
+from admission.models import AllocationRun
 from portal.accounts.models import Role
 from portal.cases.workflow import ActionNotAllowed
 from portal.core.forms import add_service_errors
@@ -67,7 +67,7 @@ def round_detail(request, pk: int, *, seed_form=None, status=200):
         "runs": round_.runs.select_related("requested_by")[:20],
         "seed_form": seed_form or SeedForm(),
         "run_form": RunForm(),
-        "objections": round_.objections.select_related("case", "school").order_by("state", "-pk")[:50],
+        "objections": selectors.round_objections(round_).order_by("state", "-pk")[:50],
     }
     return render(request, "admission/round_detail.html", context, status=status)
 
@@ -134,45 +134,14 @@ def run_progress(request, pk: int):
 
 @bureau_required
 def objection_list(request):
-    qs = Objection.objects.select_related("case", "school", "round").order_by("state", "-pk")
-    if not request.user.is_superuser:
-        qs = qs.filter(case__district_id=request.user.district_id)
-    return render(request, "admission/objections.html", {"objections": qs[:200]})
+    """Objections are answered on the kernel's staff page now (portal.notices); old links go there."""
+    return redirect("notices:objections", permanent=True)
 
 
 @bureau_required
 def objection_detail(request, pk: int):
-    objection = get_object_or_404(
-        Objection.objects.select_related("case", "school", "placement", "placement__application"), pk=pk
-    )
-    if not services.is_district_bureau(request.user, objection.case.district_id):
-        raise Http404("no such objection")
-    form = DecisionForm(request.POST or None) if objection.state == ObjectionState.OPEN else None
-    status = 200
-    if request.method == "POST" and form is not None:
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                objections.objection_decide(
-                    objection=objection,
-                    by=request.user,
-                    uphold=data["outcome"] == "uphold",
-                    note=data["note"],
-                    revoke_placement=data["revoke_placement"],
-                )
-            except ActionNotAllowed as exc:
-                messages.error(request, " ".join(exc.messages))
-            except PermissionDenied:
-                raise
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Decided; the guardian has been told."))
-                return redirect("admission:objection", pk=pk)
-        status = 400
-    return render(
-        request, "admission/objection_detail.html", {"objection": objection, "form": form}, status=status
-    )
+    """Objection ids were kept when they moved to the kernel (admission migration 0004)."""
+    return redirect("notices:objection", pk=pk, permanent=True)
 
 
 @bureau_required

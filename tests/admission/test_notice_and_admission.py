@@ -8,9 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from admission import objections, services
-from admission.models import Objection, Placement, PlacementState, SeatLedger
+from admission.models import Placement, PlacementState, SeatLedger
 from enrollment.notice import read_notice_token
 from portal.cases.workflow import ActionNotAllowed
+from portal.notices.models import Objection
 from portal.notify.models import Message
 from studentstatus.models import StudentRecord
 from tests.admission import factories as F
@@ -147,7 +148,7 @@ def test_an_objection_opens_a_review_case_and_holds_the_school_until_decided(dra
     )
     case = objection.case
     assert case.service.code == "ADO" and case.status == "in_progress"
-    assert case.events.filter(action="admission.objection_raised").exists()
+    assert case.events.filter(action="notices.objection_raised").exists()
     after = target.notice_until + dt.timedelta(days=1)
     outcomes = services.finalise_all_due(today=after)
     assert outcomes.get("admitted", 0) == 1  # MIDDLE's redistributed child; NORTH is held

@@ -55,6 +55,8 @@ class Command(BaseCommand):
             call_command("enrollment_rules", district="330411", year=2027, stdout=self.stdout)
         if "admission_demo" in commands:  # admission rounds and early-warning settings
             call_command("admission_demo", district="330411", year=2027, stdout=self.stdout)
+        if "notices_demo" in commands:  # a running public notice (公示) to object to
+            call_command("notices_demo", district="330411", stdout=self.stdout)
         if "payments_demo" in commands:  # fee items and an unpaid bill for the demo parent
             call_command("payments_demo", district="330411", force=force, stdout=self.stdout)
         if settings.SANDBOX_ENABLED and "load_registry" in commands:
