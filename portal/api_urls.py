@@ -22,5 +22,6 @@ urlpatterns = [
     path("studentstatus/", include("studentstatus.api_urls")),
     path("afterschool/", include("afterschool.api_urls")),
     path("teachers/", include("teachers.api_urls")),
+    path("licensing/", include("licensing.api_urls")),
     path("verify/", include("portal.documents.api_urls")),
 ]

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "payments",
     "afterschool",
     "teachers",
+    "licensing",
 ]
 
 # on by default only with DEBUG: the SMS inbox shows every one-time code (deploy check portal.E001)
@@ -352,3 +353,4 @@ CELERY_BEAT_SCHEDULE["admission-finalise"] = {"task": "admission.finalise_due", 
 # after-school care: bills whose paid / expired signal was lost; programmes of an ended term closed
 CELERY_BEAT_SCHEDULE["afterschool-sweep"] = {"task": "afterschool.sweep", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["afterschool-term-end"] = {"task": "afterschool.close_ended_terms", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["licensing-overdue"] = {"task": "licensing.flag_overdue", "schedule": 3600.0}
