@@ -3,7 +3,7 @@ contracts/api-services.md "Public notices (公示, no sign-in)"."""
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +12,7 @@ from portal.notices import selectors, services
 from portal.notices.models import Notice, NoticeEntry, NoticeStatus
 
 
+@extend_schema_serializer(component_name="PublicNoticeEntry")
 class EntrySerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="Give it as `entry` when objecting")
     name = serializers.CharField(help_text="Masked (王*明)")
@@ -19,6 +20,7 @@ class EntrySerializer(serializers.Serializer):
     grade = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="PublicNotice")
 class NoticeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     service = serializers.CharField(help_text="Service item code")
@@ -46,11 +48,13 @@ class NoticeListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+@extend_schema_serializer(component_name="PublicNoticeObjectionCreate")
 class ObjectionCreateSerializer(serializers.Serializer):
     entry = serializers.IntegerField(min_value=1, help_text="The entry's id on the notice")
     text = serializers.CharField(max_length=services.TEXT_MAX, help_text="Facts and reason")
 
 
+@extend_schema_serializer(component_name="PublicNoticeObjection")
 class ObjectionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     notice = serializers.IntegerField()
