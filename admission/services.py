@@ -474,6 +474,9 @@ def placement_finalise(*, placement_id: int, today=None) -> str:
             note=_("Admitted to %(school)s after the public notice.") % {"school": placement.school.name},
             data={"school": placement.school.code, "seat": placement.seat_no, "how": placement.how},
         )
+        from enrollment.notice import notice_register
+
+        notice_register(app)  # the admission notice, superseding the place notice (portal.documents)
         record = _student_record(app, placement.school)
         cases.case_log_event(
             case=app.case,

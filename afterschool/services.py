@@ -27,7 +27,8 @@ from afterschool.catalogue import ITEM, AfterschoolAction
 from afterschool.models import SEAT_STATES, Application, Program, ProgramSlot, State
 from afterschool.selectors import refund_quote, seats_taken, slot_queue, waitlist_position
 from exchange import sources as S
-from exchange.errors import ExchangeError, NotFound
+from exchange.errors import ExchangeError
+from exchange.guardianship import child_and_guardianship
 from exchange.services import authorisations_grant, lookup
 from payments.models import OrderState
 from payments.money import format_yuan
@@ -85,43 +86,14 @@ def _student_for(id_number: str, *, requester, authorisation) -> Pupil | None:
 def _child_and_guardianship(child_id: str, guardian_id: str, *, requester, authorisation):
     """Who the child is (their 户籍 entry, or None when the registry cannot answer), and whether the
     guardian is their parent by 户口簿 or birth record (None when the registries cannot answer now)."""
-    ask = partial(
-        lookup,
+    return child_and_guardianship(
+        child_id,
+        guardian_id,
         purpose=_("After-school care application: check that the applicant is the pupil's guardian"),
         requester=requester,
         authorisation=authorisation,
+        field="student_id_number",
     )
-    household = child = None
-    household_unavailable = False
-    try:
-        household = ask(S.hukou_household, id_number=child_id)
-        child = household.member(child_id)
-    except NotFound:
-        pass
-    except ExchangeError:
-        household_unavailable = True
-    if child is None:
-        try:
-            child = ask(S.hukou_person, id_number=child_id)
-        except NotFound:
-            raise ValidationError(
-                {"student_id_number": [_("No child with this ID number is in the household registry.")]}
-            ) from None
-        except ExchangeError:
-            return None, None
-    if household_unavailable:
-        return child, None
-    if household is not None:
-        member = household.member(guardian_id)
-        if member is not None and member.relation in ("head", "spouse"):
-            return child, True
-    try:
-        birth = ask(S.birth_record, child_id=child_id)
-    except NotFound:
-        return child, False
-    except ExchangeError:
-        return child, None
-    return child, guardian_id in (birth.mother_id, birth.father_id)
 
 
 # --- helpers -------------------------------------------------------------------------------------------

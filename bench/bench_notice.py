@@ -3,9 +3,10 @@
     python -m bench notice
 
 The application is a stand-in object with the attributes the notice reads (no database row), and the
-tier label and issue date are passed in, so only template rendering, layout, font subsetting and PDF
-writing are timed. ``BENCH_NOTICE_DOCS`` changes N (default 20). The first render (import of
-WeasyPrint, font configuration, fontconfig look-ups) is reported separately as ``first_render_s``.
+tier label, issue date and verification address are passed in, so only template rendering, layout, font
+subsetting and PDF writing are timed. ``BENCH_NOTICE_DOCS`` changes N (default 20). The first render
+(import of WeasyPrint, font configuration, fontconfig look-ups) is reported separately as
+``first_render_s``.
 """
 
 import datetime as dt
@@ -41,7 +42,12 @@ def run() -> dict:
     issued = dt.date(2027, 5, 10)
 
     def render(seq: int) -> bytes:
-        return render_notice_pdf(stand_in_application(seq), tier_label_text="房户一致", issued=issued)
+        return render_notice_pdf(
+            stand_in_application(seq),
+            tier_label_text="房户一致",
+            issued=issued,
+            verify_url=f"http://127.0.0.1:8000/verify/{'x' * 32}/",  # no registry row for a stand-in
+        )
 
     t0 = time.perf_counter()
     first = render(0)

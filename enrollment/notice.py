@@ -1,15 +1,22 @@
 """The family's enrollment documents as PDF, and their public verification.
 
-Two documents, both with a QR code that opens ``/enrollment/verify/<token>/``:
+Two documents, each registered as an issued document (``portal.documents``) whose QR code opens
+``<SITE_URL>/verify/<code>/``:
 
 - 公办地段学位告知书 (place notice) once the application is ``qualified``: the child has a claim to a
   place at the zone school, in the tier shown;
-- 录取通知书 (admission notice) once allocation ``admitted`` the child (``application.school`` set).
+- 录取通知书 (admission notice) once allocation ``admitted`` the child (``application.school`` set); it
+  supersedes the place notice.
 
-The token is a signed, URL-safe value (``django.core.signing``, own salt) of the document kind, the
-reference number and the school code printed on it: a forged or altered token fails the signature, and a
-genuine one whose school no longer matches (redistribution, withdrawal) shows as no longer valid. It
-holds no personal data; the verification page shows the child's name masked.
+The document is registered when the state that allows it is reached (:func:`notice_document`, called by
+the services) and looked up again when the PDF is rendered, so the same notice always carries the same
+code; a notice whose school changed is issued anew and supersedes the old one. Withdrawing or rejecting
+the case revokes it (``portal.documents``).
+
+Notices printed before the registry carried ``/enrollment/verify/<token>/``: a signed value
+(``django.core.signing``, own salt) of the kind, reference number and school code. Those links redirect to
+the registered document (:func:`document_for_token`; the data migration stored each token as the
+document's ``legacy_token``).
 
 :func:`render_notice_pdf` reads only attributes of the application (plus, unless given, the tier label
 and the issue date from the database), so the benchmark can pass a stand-in object.
@@ -29,7 +36,8 @@ from enrollment.catalogue import EnrollmentAction
 from enrollment.models import Application, State, TierRule
 from portal.core import pii
 from portal.core.pdf import qr_svg, render_pdf
-from portal.orgs.models import School, Stage
+from portal.documents.models import DocumentKind
+from portal.orgs.models import Stage
 
 TOKEN_SALT = "enrollment.notice.verify.v1"  # noqa: S105 - a namespace for the signature, not a secret
 TEMPLATE = "enrollment/notice.html"
@@ -40,6 +48,7 @@ class NoticeKind:
     ADMISSION = "admission"  # 录取通知书
 
     TITLES = {PLACE: "公办地段学位告知书", ADMISSION: "录取通知书"}
+    DOCUMENT_KINDS = {PLACE: DocumentKind.PLACE_NOTICE, ADMISSION: DocumentKind.ADMISSION_NOTICE}
     ISSUING_ACTIONS = {
         PLACE: (EnrollmentAction.QUALIFIED, EnrollmentAction.APPROVED),
         ADMISSION: (EnrollmentAction.ADMITTED,),
@@ -113,8 +122,79 @@ def read_notice_token(token: str) -> NoticeClaim:
     return NoticeClaim(kind=data["k"], reference_no=data["r"], school_code=data["s"])
 
 
-def verification_url(token: str) -> str:
+def legacy_verification_url(token: str) -> str:
+    """The address notices printed before the registry carried; it redirects to ``/verify/<code>/``."""
     return settings.SITE_URL.rstrip("/") + reverse("enrollment_verify:notice", args=[token])
+
+
+def subject_key(application) -> str:
+    return f"enrollment.application:{application.pk}"
+
+
+def notice_document(application, kind: str | None = None):
+    """The registered document of the application's notice (issued now if it was not yet, or if its school
+    changed since). ``kind`` defaults to what the state allows; raises :class:`NoticeNotAvailable`."""
+    from portal.documents.services import document_ensure
+
+    kind = kind or notice_kind(application)
+    case = application.case
+    school = notice_school(application, kind)
+    with translation.override("zh-hans"):  # an official document: its facts in Chinese
+        stage = str(Stage(application.stage).label)
+    school_key = "admitted_to" if kind == NoticeKind.ADMISSION else "zone_school"
+    return document_ensure(
+        kind=NoticeKind.DOCUMENT_KINDS[kind],
+        case=case,
+        subject_key=subject_key(application),
+        fingerprint=school.code,
+        holder_name=application.child_name,
+        title=NoticeKind.TITLES[kind],
+        facts={
+            "reference_no": case.reference_no,
+            "entry": f"{application.year} {stage}",
+            school_key: school.name,  # names, never internal codes, for the public (issue 13 item 5)
+        },
+        download_path=reverse("api:enrollment-application-notice", args=[case.reference_no]),
+        issued_on=issued_on(application, kind),
+        replaces_kinds=(DocumentKind.PLACE_NOTICE,) if kind == NoticeKind.ADMISSION else (),
+    )
+
+
+def notice_register(application):
+    """Register the notice the application's state now allows (the services call this when the
+    application is qualified or admitted); None when the state allows none (qualified without a zone
+    school). Inside the caller's transaction."""
+    try:
+        return notice_document(application)
+    except NoticeNotAvailable:
+        return None
+
+
+def document_for_token(token: str):
+    """The registered document an earlier ``/enrollment/verify/<token>/`` link names, or None (a forged
+    or altered token, or a notice never registered)."""
+    from portal.documents.models import IssuedDocument
+    from portal.documents.selectors import document_by_legacy_token
+
+    document = document_by_legacy_token(token)
+    if document is not None:
+        return document
+    try:
+        claim = read_notice_token(token)
+    except InvalidNoticeToken:
+        return None
+    application = Application.objects.filter(case__reference_no=claim.reference_no).first()
+    if application is None:
+        return None
+    return (
+        IssuedDocument.objects.filter(
+            subject_key=subject_key(application),
+            kind=NoticeKind.DOCUMENT_KINDS[claim.kind],
+            fingerprint=claim.school_code,
+        )
+        .order_by("-issued_at", "-pk")
+        .first()
+    )
 
 
 # --- facts shared by the PDF and the verification page ------------------------------------------------
@@ -146,13 +226,21 @@ def tier_label(application) -> str:
     return label or ""
 
 
-def notice_context(application, *, tier_label_text: str | None = None, issued: dt.date | None = None) -> dict:
-    """Everything ``enrollment/notice.html`` shows. Raises :class:`NoticeNotAvailable`."""
+def notice_context(
+    application,
+    *,
+    tier_label_text: str | None = None,
+    issued: dt.date | None = None,
+    verify_url: str | None = None,
+) -> dict:
+    """Everything ``enrollment/notice.html`` shows. Raises :class:`NoticeNotAvailable`. ``verify_url``
+    defaults to the registered document's (the benchmark passes one for its stand-in object)."""
+    from portal.documents.selectors import verify_url as document_verify_url
+
     kind = notice_kind(application)
     case = application.case
     school = notice_school(application, kind)
-    token = make_notice_token(NoticeClaim(kind=kind, reference_no=case.reference_no, school_code=school.code))
-    url = verification_url(token)
+    url = verify_url or document_verify_url(notice_document(application, kind))
     district = case.district.name
     return {
         "kind": kind,
@@ -175,80 +263,23 @@ def notice_context(application, *, tier_label_text: str | None = None, issued: d
 
 
 def render_notice_pdf(
-    application, *, tier_label_text: str | None = None, issued: dt.date | None = None
+    application,
+    *,
+    tier_label_text: str | None = None,
+    issued: dt.date | None = None,
+    verify_url: str | None = None,
 ) -> bytes:
     """The place notice (qualified) or admission notice (admitted) as PDF bytes; ~0.2 s warm.
 
     Raises :class:`NoticeNotAvailable` in any other state. The document is Chinese whatever the
     requester's language: it is an official document of the bureau."""
     with translation.override("zh-hans"):
-        context = notice_context(application, tier_label_text=tier_label_text, issued=issued)
+        context = notice_context(
+            application, tier_label_text=tier_label_text, issued=issued, verify_url=verify_url
+        )
         return render_pdf(TEMPLATE, context)
 
 
 def notice_filename(application) -> str:
     kind = notice_kind(application)
     return f"{NoticeKind.TITLES[kind]}-{application.case.reference_no}.pdf"
-
-
-# --- public verification ------------------------------------------------------------------------------
-
-
-class NoticeStatus:
-    VALID = "valid"
-    SUPERSEDED = "superseded"  # a place notice after admission: genuine, the admission notice now decides
-    NO_LONGER_VALID = "no_longer_valid"
-
-
-@dataclass(frozen=True)
-class NoticeVerification:
-    kind: str
-    title: str
-    reference_no: str
-    masked_child_name: str
-    school_name: str
-    school_code: str
-    stage_label: str
-    year: int
-    status: str
-    issued_on: dt.date
-
-    @property
-    def is_valid(self) -> bool:
-        return self.status != NoticeStatus.NO_LONGER_VALID
-
-
-def verify_notice(token: str) -> NoticeVerification:
-    """What the public verification page shows for ``token``. Raises :class:`InvalidNoticeToken` for a
-    token this portal did not issue, or one whose application no longer exists."""
-    claim = read_notice_token(token)
-    application = (
-        Application.objects.select_related("case", "zone_school", "school")
-        .filter(case__reference_no=claim.reference_no)
-        .first()
-    )
-    if application is None:
-        raise InvalidNoticeToken("no application with this reference number")
-    current = notice_school(application, claim.kind)
-    same_school = current is not None and current.code == claim.school_code
-    if claim.kind == NoticeKind.ADMISSION:
-        status = NoticeStatus.VALID if application.state == State.ADMITTED and same_school else None
-    elif application.state == State.QUALIFIED and same_school:
-        status = NoticeStatus.VALID
-    elif application.state == State.ADMITTED and same_school:
-        status = NoticeStatus.SUPERSEDED
-    else:
-        status = None
-    school = current if same_school else School.objects.filter(code=claim.school_code).first()
-    return NoticeVerification(
-        kind=claim.kind,
-        title=NoticeKind.TITLES[claim.kind],
-        reference_no=claim.reference_no,
-        masked_child_name=pii.mask_name(application.child_name),
-        school_name=school.name if school else claim.school_code,
-        school_code=claim.school_code,
-        stage_label=str(Stage(application.stage).label),
-        year=application.year,
-        status=status or NoticeStatus.NO_LONGER_VALID,
-        issued_on=issued_on(application, claim.kind),
-    )

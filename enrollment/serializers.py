@@ -9,6 +9,8 @@ from rest_framework import serializers
 from enrollment.models import Application, CheckResult, Residence, State
 from portal.cases.selectors import case_summary
 from portal.core.api import DetailSerializer  # noqa: F401 - the API modules import it from here
+from portal.documents.selectors import documents_for_case
+from portal.documents.serializers import CaseDocumentSerializer
 from portal.orgs.models import Stage
 
 
@@ -83,6 +85,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     school = serializers.SerializerMethodField()
     deadline = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
+    documents = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
@@ -98,6 +101,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "school",
             "deadline",
             "events",
+            "documents",
         ]
         read_only_fields = fields
 
@@ -123,6 +127,11 @@ class ApplicationSerializer(serializers.ModelSerializer):
     @extend_schema_field(EventSerializer(many=True))
     def get_events(self, obj):
         return EventSerializer(obj.case.events.all(), many=True).data
+
+    @extend_schema_field(CaseDocumentSerializer(many=True))
+    def get_documents(self, obj):
+        """The notices issued on the case, each with the address its QR code carries."""
+        return documents_for_case(obj.case)
 
 
 @extend_schema_serializer(component_name="EnrollmentDuplicate")

@@ -22,10 +22,9 @@ from enrollment import rules as R
 from enrollment.catalogue import EnrollmentAction, forbidden_message, service_code_for
 from enrollment.models import Application, Check, CheckResult, EnrollmentRules, Residence, State
 from enrollment.selectors import rule_set
-from exchange import sources as S
-from exchange.errors import ExchangeError, NotFound
+from exchange.guardianship import child_and_guardianship
 from exchange.models import Lookup
-from exchange.services import authorisations_grant, lookup
+from exchange.services import authorisations_grant
 from portal.accounts.models import User
 from portal.cases import services as cases
 from portal.cases import workflow
@@ -302,40 +301,13 @@ def _child_and_guardianship(
     """Who the child is, and whether the guardian is their parent by 户口簿 or birth record.
 
     ``None`` when the registries cannot answer now — then the automatic check decides later."""
-    purpose = _("Check that the applicant is the child's guardian")
-    ask = partial(lookup, purpose=purpose, requester=requester, authorisation=authorisation)
-    # The child's 户口簿 lists the child with their whole 户籍 entry: one look-up answers both questions.
-    household = child = None
-    household_unavailable = False
-    try:
-        household = ask(S.hukou_household, id_number=child_id)
-        child = household.member(child_id)
-    except NotFound:
-        pass
-    except ExchangeError:
-        household_unavailable = True
-    if child is None:  # no booklet (or the registry did not answer): the person entry alone
-        try:
-            child = ask(S.hukou_person, id_number=child_id)
-        except NotFound:
-            raise ValidationError(
-                {"child_id_number": [_("No child with this ID number is in the household registry.")]}
-            ) from None
-        except ExchangeError:
-            return None, None
-    if household_unavailable:
-        return child, None
-    if household is not None:
-        member = household.member(guardian_id)
-        if member is not None and member.relation in ("head", "spouse"):
-            return child, True
-    try:
-        birth = ask(S.birth_record, child_id=child_id)
-    except NotFound:
-        return child, False
-    except ExchangeError:
-        return child, None
-    return child, guardian_id in (birth.mother_id, birth.father_id)
+    return child_and_guardianship(
+        child_id,
+        guardian_id,
+        purpose=_("Check that the applicant is the child's guardian"),
+        requester=requester,
+        authorisation=authorisation,
+    )
 
 
 def _queue_verification(application: Application, countdown: int = 0) -> None:
@@ -473,6 +445,9 @@ def _record_assessment(application_id: int, assessment: R.Assessment, rested_on:
 
 
 def _tell_qualified(application: Application) -> None:
+    from enrollment.notice import notice_register
+
+    notice_register(application)  # the place notice, in the document registry (portal.documents)
     case = application.case
     school = application.zone_school.name if application.zone_school_id else _("your zone school")
     cases.case_set_next_step(

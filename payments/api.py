@@ -15,7 +15,13 @@ from rest_framework.views import APIView
 
 from payments import refunds, selectors, services
 from payments.models import OrderState, Refund
-from payments.serializers import OrderSerializer, PayLinkSerializer, RefundRequestSerializer, RefundSerializer
+from payments.serializers import (
+    OrderDetailSerializer,
+    OrderSerializer,
+    PayLinkSerializer,
+    RefundRequestSerializer,
+    RefundSerializer,
+)
 from portal.cases.scoping import is_applicant
 from portal.core.api import Conflict, DetailSerializer, FirstRendererNegotiation
 
@@ -57,10 +63,10 @@ class OrderDetailView(APIView):
     @extend_schema(
         summary="One bill with its refunds",
         parameters=[ORDER_NO],
-        responses={200: OrderSerializer, 404: NOT_FOUND},
+        responses={200: OrderDetailSerializer, 404: NOT_FOUND},
     )
     def get(self, request, order_no: str):
-        return Response(OrderSerializer(_order(request.user, order_no)).data)
+        return Response(OrderDetailSerializer(_order(request.user, order_no)).data)
 
 
 class PayLinkView(APIView):

@@ -1,18 +1,17 @@
 """The electronic receipt (电子票据) of a paid bill, and its public verification.
 
 The receipt is rendered on request from the order (WeasyPrint through ``portal.core.pdf``, Noto CJK
-embedded, so a rare character in a child's name prints). Its QR code opens
-``/payments/receipts/<token>/``: the token is a signed value (own salt) of the order and receipt
-numbers, so a forged or altered one fails, and the page shows the receipt's current standing — valid,
-partly refunded, or voided by a full refund (红冲) — with the payer's name masked.
+embedded, so a rare character in a child's name prints). It is registered as an issued document
+(``portal.documents``) when the bill is paid, and its QR code opens ``<SITE_URL>/verify/<code>/``: valid,
+or revoked once a full refund voids it (红冲); a partial refund leaves it valid.
+
+Receipts printed before the registry carried ``/payments/receipts/<token>/``, a signed value (own salt)
+of the order and receipt numbers; those links redirect to the registered document
+(:func:`document_for_token`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
-from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,6 +21,7 @@ from payments.money import format_yuan
 from portal.cases.services import BUREAU_TZ
 from portal.core import pii
 from portal.core.pdf import qr_svg, render_pdf
+from portal.documents.models import DocumentKind
 
 TOKEN_SALT = "payments.receipt.verify.v1"  # noqa: S105 - a namespace for the signature, not a secret
 TEMPLATE = "payments/receipt.html"
@@ -40,8 +40,87 @@ def make_token(order: Order) -> str:
     return signing.Signer(salt=TOKEN_SALT).sign_object({"o": order.order_no, "r": order.receipt_no})
 
 
+def read_token(token: str) -> tuple[str, str]:
+    """(order number, receipt number) of an earlier QR token; :class:`InvalidReceiptToken` if forged."""
+    try:
+        data = signing.Signer(salt=TOKEN_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidReceiptToken("not a token issued by this portal") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("o"), str) or not isinstance(data.get("r"), str):
+        raise InvalidReceiptToken("malformed token")
+    return data["o"], data["r"]
+
+
+def subject_key(order_no: str) -> str:
+    return f"payments.order:{order_no}"
+
+
+def receipt_document(order: Order):
+    """The receipt's registered document: issued when the bill is paid (:func:`receipt_register`), or now
+    for a receipt that was not registered yet. Raises :class:`ReceiptNotAvailable` before payment."""
+    from portal.documents.services import document_ensure
+
+    if order.state not in PAID_STATES or not order.receipt_no:
+        raise ReceiptNotAvailable(order.order_no)
+    return document_ensure(
+        kind=DocumentKind.RECEIPT,
+        case=order.case,
+        subject_key=subject_key(order.order_no),
+        fingerprint=order.receipt_no,
+        holder_name=order.subject_name,
+        title=TITLE,
+        facts={
+            "receipt_no": order.receipt_no,
+            "payee": order.fee_item.payee,
+            "item": order.fee_item.name,
+            "bill": order.title,
+            "amount": format_yuan(order.paid_fen),
+        },
+        download_path=reverse("api:payments-order-receipt", args=[order.order_no]),
+        issued_on=timezone.localtime(order.paid_at, BUREAU_TZ).date(),
+    )
+
+
+def receipt_register(order: Order) -> None:
+    """Called by the payment service when the bill is paid, inside its transaction."""
+    receipt_document(order)
+
+
+def receipt_void(order: Order, *, reason: str) -> int:
+    """A full refund voids the receipt (红冲): its document is revoked. Inside the refund's transaction."""
+    from portal.documents.services import document_revoke_for_case
+
+    return document_revoke_for_case(
+        case=order.case, subject_key=subject_key(order.order_no), include_receipts=True, reason=reason
+    )
+
+
 def verification_url(order: Order) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("payments:verify_receipt", args=[make_token(order)])
+    """The address the receipt's QR code carries: ``<SITE_URL>/verify/<code>/``."""
+    from portal.documents.selectors import verify_url
+
+    return verify_url(receipt_document(order))
+
+
+def document_for_token(token: str):
+    """The registered receipt an earlier ``/payments/receipts/<token>/`` link names, or None."""
+    from portal.documents.models import IssuedDocument
+    from portal.documents.selectors import document_by_legacy_token
+
+    document = document_by_legacy_token(token)
+    if document is not None:
+        return document
+    try:
+        order_no, receipt_no = read_token(token)
+    except InvalidReceiptToken:
+        return None
+    return (
+        IssuedDocument.objects.filter(
+            kind=DocumentKind.RECEIPT, subject_key=subject_key(order_no), fingerprint=receipt_no
+        )
+        .order_by("-issued_at", "-pk")
+        .first()
+    )
 
 
 def receipt_context(order: Order) -> dict:
@@ -129,55 +208,3 @@ def amount_in_words(fen: int) -> str:
     if cents:
         text += DIGITS[cents] + "分"
     return (text or "零元") + ("" if cents else "整")
-
-
-# --- public verification ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReceiptVerification:
-    receipt_no: str
-    order_no: str
-    masked_name: str
-    payee: str
-    item: str
-    bill: str
-    amount: str
-    refunded: str
-    paid_on: dt.date
-    status: str  # valid | partly_refunded | voided
-
-    @property
-    def is_valid(self) -> bool:
-        return self.status != "voided"
-
-
-def verify_receipt(token: str) -> ReceiptVerification:
-    try:
-        data = signing.Signer(salt=TOKEN_SALT).unsign_object(token)
-    except (signing.BadSignature, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidReceiptToken("not a token issued by this portal") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("o"), str) or not isinstance(data.get("r"), str):
-        raise InvalidReceiptToken("malformed token")
-    order = (
-        Order.objects.select_related("fee_item", "fee_item__school", "fee_item__district")
-        .filter(order_no=data["o"], receipt_no=data["r"])
-        .first()
-    )
-    if order is None or order.state not in PAID_STATES:
-        raise InvalidReceiptToken("no such receipt")
-    status = {OrderState.PAID: "valid", OrderState.PARTLY_REFUNDED: "partly_refunded"}.get(
-        order.state, "voided"
-    )
-    return ReceiptVerification(
-        receipt_no=order.receipt_no,
-        order_no=order.order_no,
-        masked_name=pii.mask_name(order.subject_name),
-        payee=order.fee_item.payee,
-        item=order.fee_item.name,
-        bill=order.title,
-        amount=format_yuan(order.paid_fen),
-        refunded=format_yuan(order.refunded_fen) if order.refunded_fen else "",
-        paid_on=timezone.localtime(order.paid_at, BUREAU_TZ).date(),
-        status=status,
-    )

@@ -190,6 +190,10 @@ def refund_complete(*, refund_no: str, platform_refund_no: str, amount_fen: int 
                     "reason": refund.reason,
                 },
             )
+            if full:
+                from payments.receipts import receipt_void
+
+                receipt_void(refunded, reason=_("Voided by a full refund."))
 
         full = order.refunded_fen + refund.amount_fen == order.paid_fen
         order = perform(

@@ -1,11 +1,12 @@
 """Shapes of /api/v1/payments/. Amounts are integer fen (分) in both directions, never decimals."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from payments.models import Order, OrderState, Refund, RefundState
 from payments.money import MAX_FEN
+from portal.documents.serializers import CaseDocumentSerializer
 
 
 @extend_schema_serializer(component_name="PaymentRefund")
@@ -52,6 +53,24 @@ class OrderSerializer(serializers.ModelSerializer):
             "refunds",
         ]
         read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="PaymentOrderDetail")
+class OrderDetailSerializer(OrderSerializer):
+    """One bill, with its e-receipt among the documents once paid."""
+
+    documents = serializers.SerializerMethodField()
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "documents"]
+        read_only_fields = fields
+
+    @extend_schema_field(CaseDocumentSerializer(many=True))
+    def get_documents(self, obj):
+        from payments.receipts import subject_key
+        from portal.documents.selectors import documents_for_case
+
+        return documents_for_case(obj.case, subject_key=subject_key(obj.order_no))
 
 
 @extend_schema_serializer(component_name="PaymentRefundRequest")

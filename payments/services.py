@@ -391,6 +391,9 @@ def _apply_payment(
         return Outcome(NotificationOutcome.OUT_OF_ORDER, detail, order)
 
     def then(paid: Order) -> None:
+        from payments.receipts import receipt_register
+
+        receipt_register(paid)  # the e-receipt, in the document registry (portal.documents)
         if is_own_case(paid):
             cases.case_set_next_step(case=paid.case, text=_("Paid. The e-receipt is on the bill page."))
         tell_payer(

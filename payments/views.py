@@ -118,18 +118,18 @@ def receipt_pdf(request, order_no: str):
 
 
 @require_safe
-@never_cache  # a refund changes the receipt's standing
+@never_cache
 def verify_receipt(request, token: str):
-    """What a receipt's QR code opens: public, no sign-in; the payer's name masked, no ID number."""
-    from payments.receipts import InvalidReceiptToken
-    from payments.receipts import verify_receipt as verify
+    """What the QR code of a receipt printed before the document registry opens: a redirect to the
+    registered document's public ``/verify/<code>/`` page (valid, or revoked by a full refund)."""
+    from payments.receipts import document_for_token
+    from portal.documents.views import TEMPLATE, legacy_redirect
 
-    try:
-        verification = verify(token)
-    except InvalidReceiptToken:
-        response = render(request, "payments/verify.html", {"genuine": False}, status=404)
+    document = document_for_token(token)
+    if document is None:
+        response = render(request, TEMPLATE, {"genuine": False}, status=404)
     else:
-        response = render(request, "payments/verify.html", {"genuine": True, "v": verification})
+        response = legacy_redirect(document)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     return response

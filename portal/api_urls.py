@@ -22,4 +22,5 @@ urlpatterns = [
     path("studentstatus/", include("studentstatus.api_urls")),
     path("afterschool/", include("afterschool.api_urls")),
     path("teachers/", include("teachers.api_urls")),
+    path("verify/", include("portal.documents.api_urls")),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "portal.deliveries",
     "portal.invitations",
     "portal.notices",
+    "portal.documents",
     # integrations
     "exchange",
     "archive",
@@ -208,6 +209,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.core.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # public verification (/verify/, /api/v1/verify/) per client address: generous for a counter that
+    # checks a queue of papers, slow for a sweep of guessed codes
+    "DEFAULT_THROTTLE_RATES": {"verify": env("VERIFY_RATE", default="120/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Education public-services portal API",
@@ -218,6 +222,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # choice sets that share a field name with another app's ("status", "state"): named once here
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStatusEnum": "portal.documents.models.DocumentStatus",
+        "OrderStateEnum": "payments.models.OrderState",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ urlpatterns = [
     path("studentstatus/", include("studentstatus.urls")),
     path("afterschool/", include("afterschool.urls")),
     path("teachers/", include("teachers.urls")),
+    path("verify/", include("portal.documents.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -101,15 +101,23 @@ def test_after_the_notice_period_the_admission_is_final(drawn, client):
     assert client.get(reverse("admission:notice_pdf", args=[app.case.reference_no])).status_code == 404
 
 
-def test_the_admission_notice_qr_verifies_the_school(drawn):
-    from enrollment.notice import NoticeClaim, make_notice_token, verify_notice
+def test_the_admission_notice_qr_verifies_the_school(drawn, client):
+    from enrollment.notice import NoticeClaim, legacy_verification_url, make_notice_token
+    from portal.documents.models import DocumentKind, IssuedDocument
 
     placement = Placement.objects.select_related("application__case", "school").first()
     services.finalise_all_due(today=placement.notice_until + dt.timedelta(days=1))
     code = placement.school.code
+    document = IssuedDocument.objects.get(
+        case=placement.application.case, kind=DocumentKind.ADMISSION_NOTICE
+    )  # registered at admission, superseding the place notice
+    assert document.is_valid and document.fingerprint == code
+    response = client.get(f"/verify/{document.code}/")
+    assert response.status_code == 200 and placement.school.name in response.content.decode()
     token = make_notice_token(NoticeClaim("admission", placement.application.case.reference_no, code))
     assert read_notice_token(token).school_code == code
-    assert verify_notice(token).is_valid
+    legacy = client.get(legacy_verification_url(token).removeprefix("http://127.0.0.1:8000"))
+    assert legacy.status_code == 302 and legacy["Location"] == f"/verify/{document.code}/"
 
 
 def test_a_withdrawn_application_loses_its_seat_at_finalisation(drawn):

@@ -12,15 +12,17 @@ from weasyprint.pdf import fonts as weasy_fonts
 
 from enrollment.models import State
 from enrollment.notice import (
+    NoticeClaim,
     NoticeKind,
     NoticeNotAvailable,
-    NoticeStatus,
+    legacy_verification_url,
+    make_notice_token,
     notice_context,
-    read_notice_token,
     render_notice_pdf,
 )
 from enrollment.services import application_withdraw
 from portal.core import pdf, pdf_fonts
+from portal.documents.models import DocumentKind, DocumentStatus
 from tests.enrollment.conftest import new_id, submit
 
 pytestmark = pytest.mark.django_db
@@ -129,13 +131,8 @@ def test_the_qr_link_opens_the_public_verification_page(qualified, client):
     context = notice_context(qualified)
     assert context["qr"] == pdf.qr_svg(context["verify_url"])
     url = urlsplit(context["verify_url"])
-    assert url.path.startswith("/enrollment/verify/")
-    claim = read_notice_token(url.path.rstrip("/").rsplit("/", 1)[-1])
-    assert (claim.kind, claim.reference_no, claim.school_code) == (
-        NoticeKind.PLACE,
-        qualified.case.reference_no,
-        "P1",
-    )
+    assert url.path.startswith("/verify/")  # the document registry (portal.documents)
+    assert notice_context(qualified)["verify_url"] == context["verify_url"]  # the same code every time
 
     response = client.get(url.path)  # no sign-in
     assert response.status_code == 200
@@ -143,13 +140,28 @@ def test_the_qr_link_opens_the_public_verification_page(qualified, client):
     assert "王*𬌗" in page and "王小𬌗" not in page
     assert qualified.case.reference_no in page and "实验小学" in page and "公办地段学位告知书" in page
     assert qualified.child_id_number not in page
-    assert response.context["v"].status == NoticeStatus.VALID
+    document = response.context["d"]
+    assert (document.kind, document.status) == (DocumentKind.PLACE_NOTICE, DocumentStatus.VALID)
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
 
 
+def _legacy_path(application, kind, school_code="P1") -> str:
+    token = make_notice_token(NoticeClaim(kind, application.case.reference_no, school_code))
+    return urlsplit(legacy_verification_url(token)).path
+
+
+def test_a_notice_printed_before_the_registry_still_verifies(qualified, client):
+    """Its QR code carries /enrollment/verify/<signed token>/: it redirects to the document's page."""
+    path = _legacy_path(qualified, NoticeKind.PLACE)
+    assert path.startswith("/enrollment/verify/")
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == urlsplit(notice_context(qualified)["verify_url"]).path
+    assert client.get(response["Location"]).context["d"].status == DocumentStatus.VALID
+
+
 def test_an_altered_or_forged_token_is_not_a_genuine_notice(qualified, client):
-    path = urlsplit(notice_context(qualified)["verify_url"]).path
-    token = path.rstrip("/").rsplit("/", 1)[-1]
+    token = _legacy_path(qualified, NoticeKind.PLACE).rstrip("/").rsplit("/", 1)[-1]
     payload, signature = token.rsplit(":", 1)
     flipped = payload[:-1] + ("A" if payload[-1] != "A" else "B")
     for bad in (
@@ -164,13 +176,13 @@ def test_an_altered_or_forged_token_is_not_a_genuine_notice(qualified, client):
         assert qualified.case.reference_no not in response.content.decode()
 
 
-def test_a_withdrawn_application_makes_its_notice_no_longer_valid(qualified, client):
+def test_a_withdrawn_application_revokes_its_notice(qualified, client):
     path = urlsplit(notice_context(qualified)["verify_url"]).path
     application_withdraw(application=qualified, by=qualified.guardian, note="moved away")
 
     response = client.get(path)
     assert response.status_code == 200
-    assert response.context["v"].status == NoticeStatus.NO_LONGER_VALID
+    assert response.context["d"].status == DocumentStatus.REVOKED
     with pytest.raises(NoticeNotAvailable):
         render_notice_pdf(qualified)
 
@@ -182,8 +194,9 @@ def test_after_admission_the_place_notice_is_superseded_and_the_admission_notice
     admission_path = urlsplit(notice_context(qualified)["verify_url"]).path
 
     assert admission_path != place_path
-    assert client.get(place_path).context["v"].status == NoticeStatus.SUPERSEDED
-    assert client.get(admission_path).context["v"].status == NoticeStatus.VALID
+    assert client.get(place_path).context["d"].status == DocumentStatus.SUPERSEDED
+    assert client.get(admission_path).context["d"].status == DocumentStatus.VALID
+    assert client.get(admission_path).context["d"].kind == DocumentKind.ADMISSION_NOTICE
 
 
 def test_no_notice_unless_qualified_or_admitted(family, django_capture_on_commit_callbacks):
