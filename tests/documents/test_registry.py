@@ -56,7 +56,8 @@ def test_an_issued_document_verifies_as_valid_on_the_page_in_chinese(case, clien
     response = client.get(f"/verify/{document.code}/")  # no sign-in
     assert response.status_code == 200
     page = response.content.decode()
-    assert zh("Valid") in page and zh("What was issued") in page and "初中毕业证书" in page and "王*明" in page and "王小明" not in page
+    assert zh("Valid") in page and zh("What was issued") in page and "初中毕业证书" in page
+    assert "王*明" in page and "王小明" not in page
     assert case.reference_no in page and "实验中学（J1）" in page
     assert "verdict--valid" in page
     assert response["X-Robots-Tag"] == "noindex, nofollow"
@@ -86,7 +87,7 @@ def test_the_json_is_exactly_the_contract(case, client):
     assert reverse("api:documents-verify", args=[document.code]) == f"/api/v1/verify/{document.code}/"
 
 
-@pytest.mark.parametrize("code", [new_code(), "short", "x" * 65, "has space in it and more chars", "..%2F.."])
+@pytest.mark.parametrize("code", [new_code(), "short", "x" * 65, "has space in it and more chars", "a.b"])
 def test_an_unknown_code_is_404_on_the_page_and_the_api(case, client, code):
     issue(case)
     page = client.get(f"/verify/{code}/")

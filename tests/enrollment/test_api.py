@@ -30,6 +30,7 @@ DETAIL_KEYS = {
     "school",
     "deadline",
     "events",
+    "documents",  # contracts/api-services.md: every case's detail lists its issued documents
 }
 
 
@@ -266,13 +267,17 @@ def test_a_clerk_of_the_zone_school_approves():
     )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "qualified"
-    last = response.json()["events"][-1]
-    assert (last["action"], last["from"], last["to"], last["note"]) == (
+    approved, issued = response.json()["events"][-2:]
+    assert (approved["action"], approved["from"], approved["to"], approved["note"]) == (
         "enrollment.approved",
         "needs_review",
         "qualified",
         "原件已核",
     )
+    assert issued["action"] == "documents.issued"  # the place notice, registered on qualification
+    [document] = response.json()["documents"]
+    assert (document["document"], document["status"]) == ("place_notice", "valid")
+    assert "/verify/" in document["verify_url"] and document["url"].endswith("/notice.pdf")
 
 
 def test_an_action_the_state_does_not_allow_answers_409():
