@@ -214,6 +214,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # choice sets shared by several components under one field name get a stable name of their own
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentKindEnum": "portal.documents.models.DocumentKind",
+        "DocumentStatusEnum": "portal.documents.models.DocumentStatus",
+        "PaymentOrderStateEnum": "payments.models.OrderState",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------------------
