@@ -55,14 +55,15 @@ class IssuedDocumentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected documents"), permissions=["revoke"])
     def revoke_documents(self, request, queryset):
-        from portal.documents.services import DocumentNotValid, document_revoke
+        from portal.cases.workflow import ActionNotAllowed
+        from portal.documents.services import document_revoke
 
         done = 0
         for document in queryset.select_related("case"):
             try:
                 document_revoke(document=document, by=request.user, reason=gettext("Revoked"))
                 done += 1
-            except DocumentNotValid as exc:
+            except ActionNotAllowed as exc:
                 text = f"{document.title} {document.holder_masked}: {exc}"
                 self.message_user(request, text, messages.ERROR)
         if done:

@@ -13,7 +13,24 @@ class DocumentsConfig(AppConfig):
         from portal.documents.models import DocumentAction
 
         register_actions(DocumentAction)
+        _register_workflow()
         case_closed.connect(_revoke_with_case, dispatch_uid="documents.revoke_with_case")
+
+
+def _register_workflow() -> None:
+    from portal.cases import workflow
+    from portal.documents.models import DocumentAction, IssuedDocument
+
+    workflow.register(
+        IssuedDocument,
+        events={"supersede": DocumentAction.SUPERSEDED, "revoke": DocumentAction.REVOKED},
+        verbs={"supersede": _("superseded"), "revoke": _("revoked (only a valid document can be)")},
+        reference=lambda document: document.title,
+        case=lambda document: document.case,
+        select_related=("case",),
+        state_field="status",
+        event_data=lambda document: {"document": document.kind, "id": document.pk},
+    )
 
 
 def _revoke_with_case(sender, case, status, **kwargs):

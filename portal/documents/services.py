@@ -9,10 +9,11 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
+from portal.cases import workflow
 from portal.cases.models import Case
 from portal.cases.services import case_log_event, local_today
+from portal.cases.workflow import perform
 from portal.core import pii
 from portal.documents.models import (
     OUTLIVES_CASE,
@@ -21,28 +22,6 @@ from portal.documents.models import (
     DocumentStatus,
     IssuedDocument,
 )
-
-
-class DocumentNotValid(Exception):
-    """The document is already revoked or superseded: there is nothing to revoke."""
-
-
-def _lock_case(case: Case) -> Case:
-    return Case.objects.select_for_update().get(pk=case.pk)
-
-
-def _supersede_locked(previous: list[IssuedDocument], new: IssuedDocument, *, by) -> None:
-    for old in previous:
-        case_log_event(
-            case=new.case,
-            action=DocumentAction.SUPERSEDED,
-            by=by,
-            from_state=DocumentStatus.VALID,
-            to_state=DocumentStatus.SUPERSEDED,
-            note=old.title,
-            data={"document": old.kind, "id": old.pk, "by_id": new.pk},
-        )
-    IssuedDocument.objects.filter(pk__in=[d.pk for d in previous]).update(superseded_by=new)
 
 
 def document_issue(
@@ -66,15 +45,14 @@ def document_issue(
     kind = DocumentKind(kind)
     kinds = [kind, *(DocumentKind(k) for k in replaces_kinds)]
     with transaction.atomic():
-        locked_case = _lock_case(case)
+        locked_case = workflow.lock(case)
         previous = list(
             IssuedDocument.objects.select_for_update().filter(
                 subject_key=subject_key, kind__in=kinds, status=DocumentStatus.VALID
             )
         )
-        for old in previous:
-            old.supersede()
-            old.save()
+        for old in previous:  # first: one valid document per subject
+            perform(old, "supersede", by=by, note=old.title)
         document = IssuedDocument.objects.create(
             kind=kind,
             title=title[:100],
@@ -95,7 +73,7 @@ def document_issue(
             note=document.title,
             data={"document": kind.value, "id": document.pk},
         )
-        _supersede_locked(previous, document, by=by)
+        IssuedDocument.objects.filter(pk__in=[d.pk for d in previous]).update(superseded_by=document)
     return document
 
 
@@ -120,7 +98,7 @@ def document_ensure(*, kind: str, case: Case, subject_key: str, fingerprint: str
     if current is not None:
         return current
     with transaction.atomic():
-        _lock_case(case)  # the check again, under the lock: a concurrent renderer may have issued it
+        workflow.lock(case)  # the check again, under the lock: a concurrent renderer may have issued it
         current = _current(kind, subject_key, fingerprint)
         if current is not None:
             return current
@@ -130,37 +108,29 @@ def document_ensure(*, kind: str, case: Case, subject_key: str, fingerprint: str
 
 
 def _revoke_locked(document: IssuedDocument, *, by, reason: str) -> None:
-    document.revoke(at=timezone.now(), reason=reason)
-    document.save()
-    case_log_event(
-        case=document.case,
-        action=DocumentAction.REVOKED,
-        by=by,
-        from_state=DocumentStatus.VALID,
-        to_state=DocumentStatus.REVOKED,
-        note=f"{document.title}: {reason}"[:2000],
-        data={"document": document.kind, "id": document.pk},
+    perform(
+        document, "revoke", by=by, note=f"{document.title}: {reason}"[:2000], at=timezone.now(), reason=reason
     )
 
 
 def document_revoke(*, document: IssuedDocument, by, reason: str) -> IssuedDocument:
     """Revoke one valid document (staff in the admin, a full refund voiding a receipt). Raises
-    :class:`DocumentNotValid` when it is already revoked or superseded."""
+    :class:`~portal.cases.workflow.ActionNotAllowed` when it is already revoked or superseded."""
     reason = (reason or "").strip()
     if not reason:
         from django.core.exceptions import ValidationError
 
         raise ValidationError({"reason": [_("Say why the document is revoked.")]})
     with transaction.atomic():
-        _lock_case(document.case)
-        locked = IssuedDocument.objects.select_for_update().select_related("case").get(pk=document.pk)
-        if not can_proceed(locked.revoke):
-            raise DocumentNotValid(
-                _("The document is %(status)s; only a valid document can be revoked.")
-                % {"status": locked.get_status_display()}
-            )
-        _revoke_locked(locked, by=by, reason=reason)
-    document.refresh_from_db()
+        workflow.lock(document.case)  # the case first, as issuing does
+        locked = perform(
+            document,
+            "revoke",
+            by=by,
+            note=f"{document.title}: {reason}"[:2000],
+            at=timezone.now(),
+            reason=reason,
+        )
     return locked
 
 
@@ -171,7 +141,7 @@ def document_revoke_for_case(
     withdrawn or rejected, or a service took back what the documents vouch for without closing it (a
     place withdrawn). Receipts stand unless ``include_receipts``. Returns how many were revoked."""
     with transaction.atomic():
-        _lock_case(case)
+        workflow.lock(case)
         documents = IssuedDocument.objects.select_for_update().filter(case=case, status=DocumentStatus.VALID)
         if subject_key is not None:
             documents = documents.filter(subject_key=subject_key)

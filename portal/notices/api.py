@@ -12,6 +12,7 @@ from portal.notices import selectors, services
 from portal.notices.models import Notice, NoticeEntry, NoticeStatus
 
 
+@extend_schema_serializer(component_name="PublicNoticeEntry")
 class EntrySerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="Give it as `entry` when objecting")
     name = serializers.CharField(help_text="Masked (王*明)")
@@ -47,11 +48,13 @@ class NoticeListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+@extend_schema_serializer(component_name="PublicNoticeObjectionCreate")
 class ObjectionCreateSerializer(serializers.Serializer):
     entry = serializers.IntegerField(min_value=1, help_text="The entry's id on the notice")
     text = serializers.CharField(max_length=services.TEXT_MAX, help_text="Facts and reason")
 
 
+@extend_schema_serializer(component_name="PublicNoticeObjection")
 class ObjectionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     notice = serializers.IntegerField()

@@ -12,11 +12,11 @@ from django.urls import reverse
 
 from portal.cases.models import CaseEvent, CaseStatus
 from portal.cases.services import case_transition
+from portal.cases.workflow import ActionNotAllowed
 from portal.documents import selectors
 from portal.documents.admin import IssuedDocumentAdmin
 from portal.documents.models import CODE_BYTES, DocumentKind, DocumentStatus, IssuedDocument, new_code
 from portal.documents.services import (
-    DocumentNotValid,
     document_issue,
     document_revoke,
     document_revoke_for_case,
@@ -135,7 +135,7 @@ def test_revoking_says_revoked_and_cannot_be_repeated(case, client):
     assert (body["valid"], body["status"]) == (False, "revoked")
     page = client.get(f"/verify/{document.code}/").content.decode()
     assert "verdict--revoked" in page and zh("Revoked") in page
-    with pytest.raises(DocumentNotValid):
+    with pytest.raises(ActionNotAllowed):
         document_revoke(document=document, by=bureau, reason="again")
     event = CaseEvent.objects.filter(case=case, action="documents.revoked").get()
     assert event.actor == bureau and "信息有误" in event.note
