@@ -16,13 +16,17 @@ def test_applicant_applies_uploads_and_sees_the_case(client, rep, district, depa
     client.force_login(rep)
     page = client.get("/licensing/apply/")
     assert page.status_code == 200 and "统一社会信用代码" in page.content.decode()
-    bad = client.post("/licensing/apply/", {"kind": "establishment", "credit_code": "91350100M000100Y4Z",
-                                            "school_name": "学校", "level": "primary", "address": "浙江省嘉兴市某路 1 号",
-                                            "capacity": 100})  # fmt: skip
+    data = {
+        "kind": "establishment",
+        "credit_code": "91350100M000100Y4Z",
+        "school_name": "秀洲区启明𠈌学校",
+        "level": "primary",
+        "address": "浙江省嘉兴市秀洲区洪兴路 200 号",
+        "capacity": 480,
+    }
+    bad = client.post("/licensing/apply/", data)
     assert bad.status_code == 200 and "统一社会信用代码为 18 位" in bad.content.decode()
-    response = client.post("/licensing/apply/", {"kind": "establishment", "credit_code": "91110108551385082Q",
-                                                 "school_name": "秀洲区启明𠈌学校", "level": "primary",
-                                                 "address": "浙江省嘉兴市秀洲区洪兴路 200 号", "capacity": 480})  # fmt: skip
+    response = client.post("/licensing/apply/", {**data, "credit_code": "91110108551385082Q"})
     assert response.status_code == 302
     html = client.get(response["Location"]).content.decode()
     assert "秀洲区启明𠈌学校" in html and "待受理" in html and "申办报告" in html
