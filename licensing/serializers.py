@@ -27,11 +27,13 @@ class ActionSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(component_name="LicensingUpload")
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     kind = serializers.CharField(max_length=100)
 
 
+@extend_schema_serializer(component_name="LicensingEvent")
 class EventSerializer(serializers.Serializer):
     def get_fields(self):
         return {
@@ -43,6 +45,7 @@ class EventSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_serializer(component_name="LicensingReview")
 class ReviewSerializer(serializers.Serializer):
     department = serializers.CharField(source="department.code")
     department_name = serializers.CharField(source="department.name")

@@ -76,3 +76,37 @@ def test_citizen_cannot_open_the_bureau_pages(client, rep):
 def test_public_pages_without_sign_in(client, db):
     assert client.get("/licensing/lists/").status_code == 200
     assert client.get("/licensing/inspections/").status_code == 200
+
+
+def test_demo_lets_the_demo_parent_apply(db, settings, django_capture_on_commit_callbacks):
+    """licensing_demo (called by seed_demo) loads what the demo parent needs to apply."""
+    from django.core.management import call_command
+
+    from licensing.models import ReviewDepartment
+    from licensing.services import application_apply
+    from portal.accounts.models import User
+    from portal.catalog.registry import sync_catalog
+    from portal.orgs.models import Department
+    from tests.factories import DistrictFactory, UserFactory
+
+    DistrictFactory(code="330411", name="秀洲区")
+    for code in ("MARKET", "CIVIL", "FIRE", "ENV", "HOUSING"):
+        Department.objects.create(code=code, name=code)
+    sync_catalog()
+    call_command("load_registry", "portal/core/demo/registry.json")  # the demo family (seed_demo does it)
+    call_command("licensing_demo", district="330411")
+    call_command("licensing_demo", district="330411")  # twice changes nothing
+    assert ReviewDepartment.objects.filter(kind="establishment").count() == 5
+    parent = User.objects.filter(phone="13800000001").first() or UserFactory(
+        real_name="王𠈌", id_number="330411198803120318", phone="13800000001"
+    )
+    application = application_apply(
+        applicant=parent,
+        kind="establishment",
+        credit_code="52330411MJ0000001E",
+        school_name="嘉兴市秀洲区启明𠈌学校",
+        level="primary",
+        address="浙江省嘉兴市秀洲区新城街道洪兴路 200 号",
+        capacity=360,
+    )
+    assert application.checks[0]["result"] == "pass"

@@ -66,6 +66,8 @@ class Command(BaseCommand):
             call_command("load_registry", str(DEMO / "registry.json"), stdout=self.stdout)
             if "teachers_demo" in commands:  # windows, requirements, teacher records, an honour offered
                 call_command("teachers_demo", district="330411", stdout=self.stdout)
+            if "licensing_demo" in commands:  # departments per kind, lists, inspectors, a private school
+                call_command("licensing_demo", district="330411", stdout=self.stdout)
         else:
             self.stdout.write("sandbox registries not available: no registry population loaded")
         if "afterschool_demo" in commands:  # programmes at the primary schools; the parent's pupil (after
