@@ -7,7 +7,8 @@ programme: two guardians for the last seat — one holds it, the other is waitli
 rejection, a withdrawal, a bill that expired unpaid, a slot change, a raised capacity) goes at once, in
 the same transaction, to the first in the slot's queue (:func:`_fill`).
 
-Registry look-ups (the guardianship, the student record) run before the transaction and hold no lock.
+Registry look-ups (the guardianship) and the student record (through ``studentstatus.selectors``) are
+read before the transaction and hold no lock.
 Payments are reached through their public functions only: ``order_issue`` bills the term's fee on the
 application's case, ``order_refund`` refunds the unused part, ``order_cancel`` closes a bill nobody will
 pay; payments tells us a bill was paid or expired by its signals (afterschool.receivers).
@@ -15,7 +16,6 @@ pay; payments tells us a bill was paid or expired by its signals (afterschool.re
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,9 +27,8 @@ from afterschool.catalogue import ITEM, AfterschoolAction
 from afterschool.models import SEAT_STATES, Application, Program, ProgramSlot, State
 from afterschool.selectors import refund_quote, seats_taken, slot_queue, waitlist_position
 from exchange import sources as S
-from exchange.errors import ExchangeError
 from exchange.guardianship import child_and_guardianship
-from exchange.services import authorisations_grant, lookup
+from exchange.services import authorisations_grant
 from payments.models import OrderState
 from payments.money import format_yuan
 from payments.refunds import order_refund
@@ -43,44 +42,21 @@ from portal.catalog.models import ServiceItem
 from portal.core.idcodes import normalize_id_number
 from portal.core.pii import keyed_hash
 from portal.notify.services import message_send
+from studentstatus.models import RecordStatus, StudentRecord
+from studentstatus.selectors import record_for
 
 log = logging.getLogger(__name__)
 
-LOOKUP_SOURCES = (S.HUKOU, S.BIRTH, S.STUDENT)
+LOOKUP_SOURCES = (S.HUKOU, S.BIRTH)
 
 
 # --- the pupil and the guardian (through the exchange) -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Pupil:
-    """What after-school care needs of a pupil's student record (学籍)."""
-
-    id_number: str
-    school_code: str
-    grade: int
-    status: str
-
-
-def _student_for(id_number: str, *, requester, authorisation) -> Pupil | None:
-    """The pupil's current student record (school, grade, status), None when there is none.
-
-    The one place that reads student records: until the ``studentstatus`` platform is on main it asks the
-    exchange's 学籍 registry; then it becomes ``studentstatus.selectors``' look-up by ID number."""
-    records = lookup(
-        S.student_records,
-        id_number=id_number,
-        purpose=_("After-school care application: the pupil's school and grade"),
-        requester=requester,
-        authorisation=authorisation,
-    )
-    current = [r for r in records if r.status == "enrolled"] or list(records)
-    if not current:
-        return None
-    record = max(current, key=lambda r: r.grade)
-    return Pupil(
-        id_number=record.id_number, school_code=record.school_code, grade=record.grade, status=record.status
-    )
+def _student_for(id_number: str) -> StudentRecord | None:
+    """The pupil's student record (学籍: school, grade, class, status), None when there is none — read
+    through the studentstatus platform's selector, the one source of student records."""
+    return record_for(id_number)
 
 
 def _child_and_guardianship(child_id: str, guardian_id: str, *, requester, authorisation):
@@ -267,18 +243,13 @@ def application_submit(
             ),
             code="registry",
         )
-    try:
-        pupil = _student_for(student_id, requester=requester, authorisation=authorisation)
-    except ExchangeError as exc:
-        raise ActionNotAllowed(
-            _("The student registry cannot be reached just now. Please try again later."), code="registry"
-        ) from exc
+    pupil = _student_for(student_id)
     school = program.school
-    if pupil is None or pupil.status != "enrolled":
+    if pupil is None or pupil.status != RecordStatus.ENROLLED:
         raise ActionNotAllowed(
             _("The student registry shows no pupil with this ID number at school."), code="not_a_pupil"
         )
-    if pupil.school_code != school.code:
+    if pupil.school_id != school.pk:
         raise ActionNotAllowed(
             _(
                 "%(program)s is for pupils of %(school)s; the student registry shows the child at another "
@@ -294,7 +265,7 @@ def application_submit(
             code="grade",
         )
 
-    name = getattr(child, "name", "") or _("(to be verified)")
+    name = getattr(child, "name", "") or pupil.name
     try:
         with transaction.atomic():
             program = _lock_program(program.pk)

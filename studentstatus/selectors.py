@@ -62,6 +62,28 @@ def records_of(user) -> QuerySet[StudentRecord]:
     return qs.none()
 
 
+def record_for(id_number: str) -> StudentRecord | None:
+    """The child's student record (学籍) by ID number (学籍号 = "G" + it), with its school; None when the
+    child has none. The one way other services (after-school care, aid) read a pupil's school, grade,
+    class and status."""
+    from portal.core import pii
+
+    return (
+        StudentRecord.objects.select_related("school", "school__district")
+        .filter(student_no_hash=pii.keyed_hash("G" + id_number))
+        .first()
+    )
+
+
+def records_for(id_numbers) -> dict[str, StudentRecord]:
+    """The student records of several children at once, by ID number (a roster's classes)."""
+    from portal.core import pii
+
+    by_hash = {pii.keyed_hash("G" + i): i for i in id_numbers}
+    found = StudentRecord.objects.select_related("school").filter(student_no_hash__in=list(by_hash))
+    return {by_hash[r.student_no_hash]: r for r in found}
+
+
 def checks(kind: str, obj) -> list[dict]:
     if kind == "transfers":
         from studentstatus import seats

@@ -1,6 +1,7 @@
 """After-school care test world: a district with two primary schools, a one-off care fee, a programme at
 school P1 with a 16:30 slot of two seats and a 17:30 slot of one, and families written into the sandbox
-registries (户籍, birth records, 学籍) in the contract's fixture format (load_registry). The payment
+registries (户籍, birth records) in the contract's fixture format (load_registry), their children's
+student records (学籍) on the studentstatus platform. The payment
 platform is the sandbox's, reached over the signed HTTP client in-process."""
 
 import datetime as dt
@@ -16,6 +17,8 @@ from portal.cases import services as case_services
 from portal.catalog.models import ServiceItem
 from portal.catalog.registry import sync_catalog
 from portal.core.idcodes import id_check_char
+from portal.orgs.models import School
+from studentstatus.services import record_enrol
 from tests.factories import DistrictFactory, SchoolFactory, UserFactory
 
 # The spring term of 2026 (its holidays are in the pinned chinese_calendar): 2026-03-02 to 2026-07-03.
@@ -103,7 +106,7 @@ def world(db, settings):
 class Family:
     """A parent with a child at school ``school_code`` in ``grade``; ``load()`` writes the registries."""
 
-    def __init__(self, tmp_path, *, school_code="P1", grade=3, name="王小𬌗"):
+    def __init__(self, tmp_path, *, school_code="P1", grade=3, name="王小𬌗", class_name="三(2)班"):
         self.tmp_path = tmp_path
         self.father = new_id("1986-04-02", male=True)
         self.mother = new_id("1988-09-09", male=False)
@@ -111,6 +114,7 @@ class Family:
         self.child_name = name
         self.school_code = school_code
         self.grade = grade
+        self.class_name = class_name
         self.guardian = UserFactory(real_name="王𠈌", id_number=self.father)
 
     def payload(self) -> dict:
@@ -157,24 +161,22 @@ class Family:
                     "father_id": self.father,
                 }
             ],
-            "student_records": [
-                {
-                    "id_number": self.child,
-                    "school_code": self.school_code,
-                    "stage": "primary",
-                    "grade": self.grade,
-                    "status": "enrolled",
-                    "graduation_year": 2026 + 6 - self.grade,
-                }
-            ]
-            if self.school_code
-            else [],
         }
 
     def load(self):
         path = self.tmp_path / f"family-{self.father}.json"
         path.write_text(json.dumps(self.payload(), ensure_ascii=False), encoding="utf-8")
         call_command("load_registry", str(path), verbosity=0)
+        if self.school_code:  # the pupil's 学籍, on the studentstatus platform
+            record_enrol(
+                id_number=self.child,
+                name=self.child_name,
+                school=School.objects.get(code=self.school_code),
+                stage="primary",
+                entry_year=2026 - self.grade,
+                grade=self.grade,
+                class_name=self.class_name,
+            )
         return self
 
 

@@ -16,6 +16,7 @@ from payments.services import order_expire
 from portal.cases.models import CaseEvent, CaseStatus
 from portal.cases.workflow import ActionNotAllowed
 from portal.notify.models import Message
+from portal.orgs.models import School
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +198,22 @@ def test_term_end_closes_programmes_and_changes_are_refused(family, apply, act, 
     with pytest.raises(ActionNotAllowed):
         services.application_change_slot(application=app, by=app.guardian, slot="17:30")
     assert services.programs_close_ended(today=world.program.term_ends + dt.timedelta(days=2)) == 0
+
+
+def test_the_student_record_is_read_from_the_studentstatus_platform(family, apply):
+    """The platform's record decides, not the exchange's 学籍 registry: a pupil whose record the platform
+    shows at another school (moved there), or suspended, is refused with the rule in Chinese."""
+    from studentstatus.models import RecordStatus, StudentRecord
+    from studentstatus.selectors import record_for
+
+    moved = family()
+    StudentRecord.objects.filter(pk=record_for(moved.child).pk).update(school=School.objects.get(code="P2"))
+    with pytest.raises(ActionNotAllowed) as exc:
+        apply(moved)
+    assert "另一所学校" in exc.value.messages[0]
+    suspended = family()
+    StudentRecord.objects.filter(pk=record_for(suspended.child).pk).update(status=RecordStatus.SUSPENDED)
+    with pytest.raises(ActionNotAllowed) as exc:
+        apply(suspended)
+    assert exc.value.code == "not_a_pupil"
+    assert not Application.objects.exists()

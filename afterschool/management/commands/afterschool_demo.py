@@ -1,6 +1,7 @@
 """Demo data for `make run` (called by seed_demo): an after-school care fee and a programme with three
 leave-time slots at every primary school of the district, open for applications now, and — with the
-sandbox on — the demo parent's older child 王小睿 as a grade-2 pupil of 实验小学 (P001) in the registries.
+sandbox on — the demo parent's older child 王小睿 in the registries, and his student record (学籍) as a
+grade-2 pupil of 实验小学 (P001) on the studentstatus platform.
 Idempotent."""
 
 import datetime as dt
@@ -15,8 +16,16 @@ from afterschool.models import Program, ProgramSlot
 from payments.models import Billing, FeeItem, FeeKind
 from portal.cases.services import local_today
 from portal.orgs.models import District, Stage
+from studentstatus.services import record_enrol
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
+DEMO_PUPIL = {
+    "id_number": "330411201809100718",
+    "name": "王小睿",
+    "school_code": "P001",
+    "grade": 2,
+    "class_name": "二(3)班",
+}
 SLOTS = (("16:30", 40), ("17:30", 30), ("18:00", 2))  # the last one nearly full: try the waitlist
 
 
@@ -83,5 +92,17 @@ class Command(BaseCommand):
                         program=program, leave_at=leave_at, defaults={"capacity": capacity}
                     )
         self.stdout.write(f"after-school care: {made} programmes created for {term}")
+        school = found.schools.filter(code=DEMO_PUPIL["school_code"]).first()
+        if school is not None:  # the demo pupil's 学籍 on the studentstatus platform (unchanged if there)
+            record_enrol(
+                id_number=DEMO_PUPIL["id_number"],
+                name=DEMO_PUPIL["name"],
+                school=school,
+                stage=Stage.PRIMARY,
+                entry_year=starts.year - DEMO_PUPIL["grade"] + (1 if starts.month >= 9 else 0),
+                grade=DEMO_PUPIL["grade"],
+                class_name=DEMO_PUPIL["class_name"],
+                note="afterschool_demo",
+            )
         if settings.SANDBOX_ENABLED:
             call_command("load_registry", str(DEMO / "registry.json"), stdout=self.stdout)
