@@ -22,6 +22,8 @@ class AfterschoolAction(models.TextChoices):
     SLOT_CHANGED = "afterschool.slot_changed", _("Leave-time slot changed")
     SLOT_MOVED = "afterschool.slot_moved", _("Moved to the slot waited for")
     PROGRAM_CLOSED = "afterschool.program_closed", _("Programme closed")
+    COLLECTOR_ADDED = "afterschool.collector_added", _("Authorised someone to collect the pupil")
+    COLLECTOR_REMOVED = "afterschool.collector_removed", _("Withdrew someone's authorisation to collect")
 
 
 REVIEW_ACTIONS = ("approve", "reject")

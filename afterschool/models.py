@@ -390,3 +390,65 @@ class Application(ConcurrentTransitionMixin, models.Model):
         self.slot = self.requested_slot
         self.requested_slot = None
         self.queued_at = None
+
+
+# --- pick-up (接送): who may collect a pupil, and who did ---------------------------------------------------
+
+MAX_COLLECTORS = 4
+
+
+class Collector(models.Model):
+    """A person the guardian authorised to collect the pupil (授权接送人), besides the guardian. Removed
+    ones are kept (``removed_at``) because past pick-ups name them."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="collectors")
+    name = models.CharField(_("name"), max_length=50)
+    relation = models.CharField(_("relation to the pupil"), max_length=20, help_text=_("E.g. 祖母, 舅舅."))
+    phone = EncryptedTextField(_("mobile phone"))
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["application", "added_at", "pk"]
+        verbose_name = _("authorised collector")
+        verbose_name_plural = _("authorised collectors")
+
+    def __str__(self):
+        return f"{self.name}（{self.relation}）"
+
+    @property
+    def masked_phone(self) -> str:
+        return pii.mask_phone(self.phone)
+
+
+class PickUp(models.Model):
+    """A pupil collected on a day (接回记录), marked by the care teacher: who collected, when. One per
+    pupil and day; a correction overwrites it and keeps who marked it last."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="pickups")
+    day = models.DateField(_("day"))
+    leave_at = models.CharField(_("leave time"), max_length=5)
+    collector = models.ForeignKey(
+        Collector,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pickups",
+        verbose_name=_("authorised collector"),
+        help_text=_("Empty: the guardian who applied."),
+    )
+    collected_by = models.CharField(_("collected by"), max_length=80)
+    collected_at = models.DateTimeField(_("collected at"))
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("marked by")
+    )
+    marked_at = models.DateTimeField(_("marked at"), auto_now=True)
+
+    class Meta:
+        ordering = ["day", "leave_at", "application"]
+        verbose_name = _("pick-up")
+        verbose_name_plural = _("pick-ups")
+        constraints = [models.UniqueConstraint(fields=["application", "day"], name="asc_one_pickup_a_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.collected_by}"

@@ -2,12 +2,15 @@
 user may see (DESIGN.md: reads in selectors)."""
 
 import datetime as dt
+from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 
-from afterschool.models import SEAT_STATES, Application, Program, ProgramSlot, State
+from afterschool.models import SEAT_STATES, Application, Collector, PickUp, Program, ProgramSlot, State
 from portal.cases.scoping import scope_cases
-from portal.cases.workdays import working_days_between
+from portal.cases.workdays import is_workday, working_days_between
+from portal.core.pii import mask_phone
+from studentstatus.selectors import records_for
 
 
 def seats_taken(slot: ProgramSlot) -> int:
@@ -141,3 +144,99 @@ def waitlist(user, program: Program):
         )
         .order_by("queued_at", "pk")
     )
+
+
+# --- pick-up rosters (接送名单) -------------------------------------------------------------------------
+
+
+def is_care_day(program: Program, day: dt.date) -> bool:
+    """A day the programme runs: in its term, on one of its weekdays, and a school day of the kernel's
+    calendar (no care on a holiday; a make-up school day counts when its weekday is served)."""
+    return (
+        program.term_starts <= day <= program.term_ends
+        and day.isoweekday() in program.weekday_list
+        and is_workday(day)
+    )
+
+
+@dataclass
+class RosterRow:
+    """One pupil on a roster: who they are, who may collect them, and the day's pick-up if marked."""
+
+    application: Application
+    student_name: str
+    grade: int
+    class_name: str
+    guardian_name: str
+    guardian_phone: str  # masked
+    collectors: list  # the active Collector rows (their phones masked by .masked_phone)
+    pickup: PickUp | None
+
+
+@dataclass
+class RosterSection:
+    """The pupils of one programme leaving at one time on a day."""
+
+    program: Program
+    slot: ProgramSlot
+    day: dt.date
+    rows: list[RosterRow] = field(default_factory=list)
+
+    @property
+    def collected(self) -> int:
+        return sum(1 for row in self.rows if row.pickup is not None)
+
+
+ACTIVE_COLLECTORS = Collector.objects.filter(removed_at__isnull=True)
+
+
+def roster_programs(school, day: dt.date) -> list[Program]:
+    """The school's programmes that run on ``day``."""
+    programs = Program.objects.filter(school=school, term_starts__lte=day, term_ends__gte=day).select_related(
+        "school"
+    )
+    return [p for p in programs.prefetch_related("slots") if is_care_day(p, day)]
+
+
+def roster(*, school, day: dt.date, slot: ProgramSlot | None = None) -> list[RosterSection]:
+    """Per slot of the school's programmes running on ``day`` (or the one ``slot``): the enrolled pupils
+    with their class (from the studentstatus platform's records), the guardian's masked phone, who may
+    collect them and the day's pick-up. A handful of queries whatever the number of pupils."""
+    programs = roster_programs(school, day)
+    if slot is not None:
+        programs = [p for p in programs if p.pk == slot.program_id]
+    sections = {
+        s.pk: RosterSection(program=p, slot=s, day=day)
+        for p in programs
+        for s in p.slots.all()
+        if slot is None or s.pk == slot.pk
+    }
+    if not sections:
+        return []
+    applications = list(
+        Application.objects.filter(slot__in=list(sections), state=State.ENROLLED)
+        .select_related("guardian", "case")
+        .prefetch_related(Prefetch("collectors", queryset=ACTIVE_COLLECTORS, to_attr="active"))
+    )
+    pickups = {
+        p.application_id: p
+        for p in PickUp.objects.filter(application__in=applications, day=day).select_related("collector")
+    }
+    records = records_for([a.student_id_number for a in applications])
+    for app in applications:
+        record = records.get(app.student_id_number)
+        sections[app.slot_id].rows.append(
+            RosterRow(
+                application=app,
+                student_name=app.student_name,
+                grade=record.grade if record else app.grade,
+                class_name=record.class_name if record else "",
+                guardian_name=app.guardian.real_name or app.guardian.display_name,
+                guardian_phone=mask_phone(app.guardian.phone),
+                collectors=app.active,
+                pickup=pickups.get(app.pk),
+            )
+        )
+    for section in sections.values():
+        section.rows.sort(key=lambda r: (r.grade, r.class_name, r.student_name))
+    return sorted(sections.values(), key=lambda s: (s.slot.leave_at, s.program.name))

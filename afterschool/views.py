@@ -1,21 +1,29 @@
-"""Pages of after-school care: the guardian's (phone-sized) and the school's (programmes, review queue,
-waitlist). Views translate HTTP to service calls; reads go through the selectors (404 outside the user's
-scope) and every change through the services, whose refusals are shown as messages."""
+"""Pages of after-school care: the guardian's (phone-sized: programmes, the application, who may collect
+the pupil) and the school's (programmes, review queue, waitlist, the day's pick-up rosters: a teacher's
+phone page to mark pick-ups, a printable page and an Excel file). Views translate HTTP to service calls;
+reads go through the selectors (404 outside the user's scope) and every change through the services,
+whose refusals are shown as messages."""
+
+import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from afterschool import selectors, services
-from afterschool.models import ProgramSlot, State
+from afterschool import pickups, selectors, services
+from afterschool.excel import roster_workbook
+from afterschool.models import LIVE_STATES, MAX_COLLECTORS, ProgramSlot, State
 from portal.accounts.models import Role
 from portal.cases import services as cases
 from portal.cases.selectors import case_summary, case_timeline
 from portal.cases.workflow import ActionNotAllowed, allowed_actions
 from portal.core.views import role_required
+from portal.orgs.models import School
 
 school_staff_required = role_required(
     lambda user: user.is_superuser or user.role in (Role.CLERK, Role.BUREAU),
@@ -111,7 +119,11 @@ def application(request, reference_no: str):
         "actions": allowed_actions(app, request.user),
         "other_slots": [s for s in app.program.slots.all() if s.pk != app.slot_id],
         "confirm_withdraw": request.GET.get("confirm") == "withdraw",
+        "collectors": None,
     }
+    if app.guardian_id == request.user.pk and app.state in LIVE_STATES:
+        active = list(app.collectors.filter(removed_at__isnull=True))
+        context |= {"collectors": active, "can_add_collector": len(active) < MAX_COLLECTORS}
     return render(request, "afterschool/application.html", context)
 
 
@@ -207,3 +219,174 @@ def review(request, reference_no: str):
         "actions": allowed_actions(app, request.user),
     }
     return render(request, "afterschool/review.html", context)
+
+
+# --- authorised collectors (the guardian) --------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def collector_add(request, reference_no: str):
+    app = selectors.application_for_user(request.user, reference_no)
+    try:
+        pickups.collector_add(
+            application=app,
+            by=request.user,
+            name=request.POST.get("name", ""),
+            relation=request.POST.get("relation", ""),
+            phone=request.POST.get("phone", ""),
+        )
+    except PermissionDenied:
+        raise
+    except ValidationError as exc:
+        messages.error(request, "; ".join(_errors(exc)))
+    else:
+        messages.success(request, _("Saved: they may collect the pupil."))
+    return redirect("afterschool:application", reference_no)
+
+
+@login_required
+@require_POST
+def collector_remove(request, reference_no: str, collector_id: int):
+    app = selectors.application_for_user(request.user, reference_no)
+    collector = get_object_or_404(app.collectors.all(), pk=collector_id)
+    pickups.collector_remove(collector=collector, by=request.user)
+    messages.success(request, _("Removed: they may no longer collect the pupil."))
+    return redirect("afterschool:application", reference_no)
+
+
+# --- pick-up rosters (the school) -----------------------------------------------------------------------
+
+
+def _roster_day(request) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return cases.local_today()
+
+
+def _roster_schools(user):
+    schools = School.objects.filter(afterschool_programs__isnull=False).distinct().order_by("code")
+    if user.is_superuser:
+        return schools
+    if user.role == Role.CLERK:
+        return schools.filter(pk=user.school_id)
+    return schools.filter(district_id=user.district_id)
+
+
+def _roster_school(request):
+    """The clerk's own school; bureau staff choose one of their district's (``?school=CODE``)."""
+    schools = _roster_schools(request.user)
+    code = request.GET.get("school", "")
+    school = schools.filter(code=code).first() if code else schools.first()
+    if school is None:
+        raise Http404("school")
+    return school, schools
+
+
+def _roster_slot(request, slot_id: int) -> ProgramSlot:
+    return get_object_or_404(
+        ProgramSlot.objects.select_related("program__school").filter(
+            program__in=_staff_programs(request.user)
+        ),
+        pk=slot_id,
+    )
+
+
+@school_staff_required
+def rosters(request):
+    """The day's rosters of a school: per leave-time slot, the pupils and how many were collected."""
+    school, schools = _roster_school(request)
+    day = _roster_day(request)
+    context = {
+        "school": school,
+        "schools": schools,
+        "day": day,
+        "sections": selectors.roster(school=school, day=day),
+    }
+    return render(request, "afterschool/rosters.html", context)
+
+
+@school_staff_required
+def roster_slot(request, slot_id: int):
+    """The teacher's phone page for one slot and day: each pupil, who may collect them, and a button to
+    mark the pick-up (who, when)."""
+    slot = _roster_slot(request, slot_id)
+    day = _roster_day(request)
+    status = 200
+    if request.method == "POST":
+        app = get_object_or_404(
+            selectors.applications_for_user(request.user).filter(slot=slot),
+            case__reference_no=request.POST.get("application", ""),
+        )
+        collector = request.POST.get("collector", "guardian")
+        try:
+            at = dt.time.fromisoformat(request.POST["at"]) if request.POST.get("at") else None
+        except ValueError:
+            at = False
+        if at is False:
+            messages.error(request, _("Give the time as HH:MM, e.g. 17:35."))
+            status = 400
+        elif collector != "guardian" and not collector.isdigit():
+            messages.error(request, _("Choose who collected the pupil."))
+            status = 400
+        else:
+            try:
+                pickup = pickups.pickup_mark(
+                    application=app,
+                    day=day,
+                    by=request.user,
+                    collector_id=None if collector == "guardian" else int(collector),
+                    at=at,
+                )
+            except ValidationError as exc:
+                messages.error(request, "; ".join(_errors(exc)))
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s collected by %(who)s.")
+                    % {"name": app.student_name, "who": pickup.collected_by},
+                )
+                return redirect(f"{request.path}?day={day.isoformat()}")
+    sections = selectors.roster(school=slot.program.school, day=day, slot=slot)
+    context = {
+        "slot": slot,
+        "day": day,
+        "section": sections[0] if sections else None,
+        "now": timezone.localtime(timezone.now(), cases.BUREAU_TZ).strftime("%H:%M"),
+    }
+    return render(request, "afterschool/roster_slot.html", context, status=status)
+
+
+def _roster_scope(request):
+    """School, day and (optionally) one slot of a print or Excel request."""
+    slot_id = request.GET.get("slot", "")
+    if slot_id:
+        if not slot_id.isdigit():
+            raise Http404("slot")
+        slot = _roster_slot(request, int(slot_id))
+        return slot.program.school, _roster_day(request), slot
+    school, _schools = _roster_school(request)
+    return school, _roster_day(request), None
+
+
+@school_staff_required
+def roster_print(request):
+    """A printable roster (A4) of a school's day, or of one slot (``?slot=``)."""
+    school, day, slot = _roster_scope(request)
+    context = {"school": school, "day": day, "sections": selectors.roster(school=school, day=day, slot=slot)}
+    return render(request, "afterschool/roster_print.html", context)
+
+
+@school_staff_required
+def roster_xlsx(request):
+    """The same roster as an Excel workbook, one sheet per slot."""
+    school, day, slot = _roster_scope(request)
+    data = roster_workbook(selectors.roster(school=school, day=day, slot=slot), school=school, day=day)
+    name = f"roster-{school.code}-{day:%Y%m%d}{'-' + slot.leave_at.replace(':', '') if slot else ''}.xlsx"
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
