@@ -36,6 +36,9 @@ def test_the_term_has_86_school_days(world):
     [
         (dt.date(2026, 2, 20), 86, FEE),  # before the term: everything
         (dt.date(2026, 3, 2), 86, FEE),  # the first day: the day of withdrawal is not charged
+        (dt.date(2026, 4, 30), 44, FEE * 44 // 86),  # the last school day before 劳动节
+        (dt.date(2026, 5, 1), 43, FEE * 43 // 86),  # across the holiday: 05-01…05-05 cost nothing,
+        (dt.date(2026, 5, 6), 43, FEE * 43 // 86),  # so the first school day after refunds the same
         (dt.date(2026, 5, 11), 39, FEE * 39 // 86),  # mid-term: 8 weeks less 端午
         (dt.date(2026, 7, 3), 1, FEE * 1 // 86),  # the last day
         (dt.date(2026, 7, 6), 0, 0),  # after the term: nothing

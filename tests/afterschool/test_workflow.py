@@ -217,3 +217,26 @@ def test_the_student_record_is_read_from_the_studentstatus_platform(family, appl
         apply(suspended)
     assert exc.value.code == "not_a_pupil"
     assert not Application.objects.exists()
+
+
+@pytest.mark.parametrize("how", ["rejection", "withdrawal", "unpaid_expiry"])
+def test_a_freed_seat_goes_at_once_to_the_first_waiting(how, family, apply, act, clerk, fill_late):
+    """The three ways a held seat frees, as one table: the first on the waitlist is promoted (message and
+    bill), the second keeps waiting and moves up to number 1."""
+    first, second = apply(family(), slot="17:30"), apply(family(), slot="17:30")
+    if how == "rejection":
+        act(services.application_reject, application=fill_late, by=clerk, note="不符合条件")
+    elif how == "withdrawal":
+        act(services.application_withdraw, application=fill_late, by=fill_late.guardian)
+    else:
+        app = act(services.application_approve, application=fill_late, by=clerk)
+        Order.objects.filter(pk=app.order_id).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+        act(order_expire, order=Order.objects.get(pk=app.order_id))
+    fill_late.refresh_from_db()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert fill_late.state in (State.REJECTED, State.WITHDRAWN)
+    assert first.state == State.AWAITING_PAYMENT and first.order.payment_code
+    assert AfterschoolAction.PROMOTED in actions(first)
+    assert Message.objects.filter(recipient=first.guardian, subject__contains="空位").exists()
+    assert second.state == State.WAITLISTED and waitlist_position(second) == 1
