@@ -323,16 +323,17 @@ def application_submit(
                         text=_("On the waitlist for %(slot)s, number %(position)s.")
                         % {"slot": chosen.leave_at, "position": position},
                     )
-            if not has_seat:
-                _tell(
-                    application,
-                    subject=_("On the waitlist: %(program)s") % {"program": _program_label(application)},
-                    body=_(
-                        "The %(slot)s slot is full; %(name)s is number %(position)s on its waitlist. When a "
-                        "seat frees you will get a message and a bill."
+                    # inside the block: written before the case number is taken, so the service's
+                    # number counter stays locked only for the number and the commit (case_opening)
+                    _tell(
+                        application,
+                        subject=_("On the waitlist: %(program)s") % {"program": _program_label(application)},
+                        body=_(
+                            "The %(slot)s slot is full; %(name)s is number %(position)s on its waitlist. "
+                            "When a seat frees you will get a message and a bill."
+                        )
+                        % {"slot": chosen.leave_at, "name": name, "position": position},
                     )
-                    % {"slot": chosen.leave_at, "name": name, "position": position},
-                )
     except IntegrityError:
         existing = (
             Application.objects.filter(program=program, student_hash=keyed_hash(student_id))
