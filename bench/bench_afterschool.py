@@ -20,16 +20,18 @@ reached or PostgreSQL has too few free connections.
    first minute, each family for one slot (half 17:30, a third 16:30, the rest 18:00).
 2. The ceiling: ``/bench/insert/`` for BENCH_AFTERSCHOOL_CEILING_S seconds after a warm-up.
 3. Opening morning: ``POST /api/v1/afterschool/applications/``, each of the N families once, 16 clients,
-   no warm-up, until all are sent — or until BENCH_AFTERSCHOOL_SUBMIT_TIMEOUT seconds have passed (240,
+   no warm-up, until all are sent — or until BENCH_AFTERSCHOOL_SUBMIT_TIMEOUT seconds have passed (180,
    so that a busy two-core machine finishes in a few minutes; the figures then say how many were sent;
    0 = no limit).
 4. Checks on the database: applications per state, seats held per slot against its capacity (overbooked
-   slots: must be 0), and each slot's waitlist in submission order.
+   slots: must be 0), and each slot's waitlist in submission order. During step 3 the database's busy
+   sessions are sampled twice a second: the share waiting for the case-number counter (the kernel's
+   gapless numbers, held to the commit), for a programme's row lock, for the WAL flush, or running.
 
 Printed: throughput as a share of the ceiling's and p99 as a multiple of the ceiling's p99, with the raw
 figures; written to ``bench-results/afterschool.json`` (and by ``python -m bench`` to results.json).
 Settings (environment, prefix BENCH_AFTERSCHOOL): _N (5000), _PROGRAMS (100), _CLIENTS (16),
-_CEILING_S (15), _WARMUP (3), _SUBMIT_TIMEOUT (240), _PORTAL_WORKERS / _PORTAL_THREADS (2 / 4),
+_CEILING_S (15), _WARMUP (3), _SUBMIT_TIMEOUT (180), _PORTAL_WORKERS / _PORTAL_THREADS (2 / 4),
 _SANDBOX_WORKERS / _SANDBOX_THREADS (2 / 4), _DB (portal_bench_afterschool), _KEEP_DB (0).
 """
 
@@ -77,7 +79,7 @@ def config() -> tuple[harness.Config, dict]:
     own = {
         "n": _env("N", 5000),
         "programs": _env("PROGRAMS", 100),
-        "submit_timeout_s": _env("SUBMIT_TIMEOUT", 240.0),
+        "submit_timeout_s": _env("SUBMIT_TIMEOUT", 180.0),
     }
     return cfg, own
 
@@ -300,6 +302,67 @@ def database_checks(cfg: harness.Config) -> dict:
     }
 
 
+class WaitSampler:
+    """What the benchmark database's busy sessions wait for, sampled twice a second during the opening
+    morning (pg_stat_activity): the case-number counter's row lock, a programme's row lock, the WAL
+    flush of a commit, or nothing (running). Says where the time under contention goes."""
+
+    @staticmethod
+    def kind(wait_type: str, wait_event: str, query: str) -> str:
+        if not wait_type:
+            return "running"
+        if wait_type == "Lock":
+            if "cases_referencecounter" in query:
+                return "case_number_lock"
+            return "programme_lock" if "afterschool_program" in query else "other_lock"
+        if wait_event.startswith("WAL"):
+            return "wal_flush"
+        return f"other_{wait_type.lower()}"
+
+    def __init__(self, cfg: harness.Config):
+        import threading
+
+        self.cfg, self.counts, self.samples = cfg, {}, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        conn = harness._pg_connect(self.cfg)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                while not self.stop.wait(0.5):
+                    cursor.execute(
+                        "SELECT coalesce(wait_event_type, ''), coalesce(wait_event, ''), query "
+                        "FROM pg_stat_activity "
+                        "WHERE datname = %s AND state = 'active' AND backend_type = 'client backend' "
+                        "AND pid <> pg_backend_pid()",
+                        [self.cfg.db_name],
+                    )
+                    self.samples += 1
+                    for wait_type, wait_event, query in cursor.fetchall():
+                        kind = self.kind(wait_type, wait_event, query)
+                        self.counts[kind] = self.counts.get(kind, 0) + 1
+        finally:
+            conn.close()
+
+    def __enter__(self) -> "WaitSampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+    def figures(self) -> dict:
+        total = sum(self.counts.values())
+        return {
+            "samples": self.samples,
+            "mean_active_sessions": round(total / self.samples, 2) if self.samples else None,
+            "share": {k: round(v / total, 3) for k, v in sorted(self.counts.items())} if total else {},
+        }
+
+
 # --- the run ---------------------------------------------------------------------------------------------
 
 
@@ -415,9 +478,11 @@ def _run() -> dict:
             print(f"afterschool: opening morning, {own['n']} applications from {cfg.clients} clients …")
             limit = own["submit_timeout_s"] or 86400.0  # 0: until every family has applied
             morning_cfg = dataclasses.replace(cfg, warmup=0.0, duration=limit)
-            submit = harness.load(
-                morning_cfg, env, url=base + SUBMIT_PATH, plan=plan, reuse=False, servers=servers
-            )
+            with WaitSampler(cfg) as waits:
+                submit = harness.load(
+                    morning_cfg, env, url=base + SUBMIT_PATH, plan=plan, reuse=False, servers=servers
+                )
+            result["database_waits"] = waits.figures()
             harness._print_load("submit", submit)
             portal.stop()
             result["portal_log_tail"] = harness._errors_in(portal)
@@ -440,6 +505,7 @@ def _run() -> dict:
         "total_s": round(time.perf_counter() - started, 1),
     }
     checks = result["checks"]
+    print(f"  database sessions during the morning: {result['database_waits']}", flush=True)
     print(
         f"afterschool: opening morning {submit['requests']} of {own['n']} applications to "
         f"{own['programs']} programmes in {submit['duration_s']} s: {submit['req_per_s']} req/s = "
