@@ -217,6 +217,7 @@ def review(request, reference_no: str):
         "timeline": _timeline(app.case),
         "position": selectors.waitlist_position(app),
         "actions": allowed_actions(app, request.user),
+        "collectors": app.collectors.filter(removed_at__isnull=True),
     }
     return render(request, "afterschool/review.html", context)
 

@@ -75,7 +75,7 @@ def test_roster_per_slot_with_class_masked_phone_and_collectors(world, family, a
     assert [s.slot.pk for s in only] == [world.late.pk]
 
 
-def test_the_guardian_names_and_removes_collectors(world, family, apply, act, client):
+def test_the_guardian_names_and_removes_collectors(world, family, apply, act, client, clerk):
     app = apply(family())
     client.force_login(app.guardian)
     ref = app.case.reference_no
@@ -98,6 +98,9 @@ def test_the_guardian_names_and_removes_collectors(world, family, apply, act, cl
     assert "afterschool.collector_added" in CaseEvent.objects.filter(case=app.case).values_list(
         "action", flat=True
     )
+    client.force_login(clerk)  # the school sees who may collect on the review page
+    assert "李䶮（母亲）139****5678" in client.get(f"/afterschool/school/review/{ref}/").content.decode()
+    client.force_login(app.guardian)
     # another family cannot add or remove; their pages answer 404, the service refuses outright
     stranger = family().guardian
     with pytest.raises(PermissionDenied):
