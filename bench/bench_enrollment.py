@@ -324,8 +324,10 @@ def load(
     warmup: float | None = None,
     offset: int = 0,
     max_requests: int = 0,
+    duration: float | None = None,
 ) -> dict:
     warmup = cfg.warmup if warmup is None else warmup
+    duration = cfg.duration if duration is None else duration
     argv = stack.python(
         "-m",
         "bench.enrollment_support.loadgen",
@@ -338,7 +340,7 @@ def load(
         "--warmup",
         str(warmup),
         "--duration",
-        str(cfg.duration),
+        str(duration),
         "--client",
         cfg.client,
         "--offset",
@@ -347,7 +349,7 @@ def load(
         str(max_requests),
     ) + (["--reuse"] if reuse else [])
     cpu0 = {s.name: s.cpu() for s in servers}
-    result = stack.run_json(argv, env, timeout=warmup + cfg.duration + 120, what="load generator")
+    result = stack.run_json(argv, env, timeout=warmup + duration + 120, what="load generator")
     handled = max(1, result["requests"] + result["warmup_requests"])
     result["server_cpu_ms_per_request"] = {
         s.name: round(1000 * (s.cpu() - cpu0[s.name]) / handled, 1) for s in servers
@@ -407,11 +409,13 @@ def profile_submit(cfg: Config, env: dict, plan: Path, offset: int, work: Path, 
     out = work / "submit.prof"
     port = stack.free_port()
     every = max(1, min(25, cfg.profile_requests))
+    skip = 10
     penv = {
         **env,
         "BENCH_PROFILE_OUT": str(out),
         "BENCH_PROFILE_PATH": SUBMIT_PATH,
         "BENCH_PROFILE_EVERY": str(every),
+        "BENCH_PROFILE_SKIP": str(skip),
     }
     server = stack.gunicorn("portal-profile", port=port, workers=1, threads=1, env=penv, log_dir=work).start()
     try:
@@ -427,7 +431,8 @@ def profile_submit(cfg: Config, env: dict, plan: Path, offset: int, work: Path, 
             clients=1,
             warmup=0,
             offset=offset,
-            max_requests=cfg.profile_requests - cfg.profile_requests % every,
+            max_requests=skip + cfg.profile_requests - cfg.profile_requests % every,
+            duration=max(cfg.duration, 120.0),
         )
     finally:
         server.stop()
@@ -438,8 +443,12 @@ def profile_submit(cfg: Config, env: dict, plan: Path, offset: int, work: Path, 
     RESULTS_DIR.mkdir(exist_ok=True)
     kept = RESULTS_DIR / "enrollment-submit.prof"  # for `python -m pstats` or snakeviz
     kept.write_bytes(out.read_bytes())
-    result = {"load": run, "stats_file": str(kept), **breakdown(str(out), run["requests"])}
-    print("enrollment (a): portal time per submission by area (own time, cProfile, ms):", flush=True)
+    result = {"load": run, "stats_file": str(kept), **breakdown(str(out))}
+    print(
+        f"enrollment (a): portal CPU per submission {result['cpu_ms_per_request']} ms under cProfile "
+        f"({result['requests']} submissions); by area (own time, ms):",
+        flush=True,
+    )
     for area, ms in result["own_ms_per_request_by_area"].items():
         print(f"  {ms:7.2f}  {area}", flush=True)
     print("enrollment (a): functions with the most cumulative time (ms per submission):", flush=True)

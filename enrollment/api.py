@@ -63,10 +63,24 @@ class IsRealNameCitizen(BasePermission):
         return user.role == Role.CITIZEN and user.is_real_name_verified and bool(user.id_number)
 
 
+# What the representation never shows: the ID numbers stay encrypted in the row (no decryption per read).
+_NOT_SHOWN = (
+    "child_id_number",
+    "other_guardian_id_number",
+    "case__subject_id_number",
+    "sibling__child_id_number",
+    "sibling__other_guardian_id_number",
+)
+
+
 def _for_representation(queryset):
-    return queryset.select_related("case", "sibling__case", "zone_school", "school").prefetch_related(
-        Prefetch("checks", queryset=Check.objects.order_by("id")),
-        Prefetch("case__events", queryset=CaseEvent.objects.order_by("seq")),
+    return (
+        queryset.select_related("case__service", "sibling__case", "zone_school", "school")
+        .defer(*_NOT_SHOWN)
+        .prefetch_related(
+            Prefetch("checks", queryset=Check.objects.order_by("id")),
+            Prefetch("case__events", queryset=CaseEvent.objects.order_by("seq")),
+        )
     )
 
 
