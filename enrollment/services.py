@@ -118,7 +118,8 @@ def _validate(
 
 
 def _rules_for(district: District, year: int, stage: str) -> EnrollmentRules:
-    rules = EnrollmentRules.objects.filter(district=district, year=year, stage=stage).first()
+    # unique per district, year and stage: no ordering (the model's default joins the district to sort)
+    rules = EnrollmentRules.objects.filter(district=district, year=year, stage=stage).order_by().first()
     if rules is None:
         raise ValidationError(
             {"year": [_("Applications for %(year)s are not open in this district.") % {"year": year}]}
