@@ -198,16 +198,19 @@ def test_the_next_step_is_written_with_the_case_itself(open_case, service, appli
 
     open_case()  # the year's counter row exists
     text = "系统正在查询和核验您的信息。"
-    with CaptureQueriesContext(connection) as queries, transaction.atomic():
-        with case_opening(
+    with (
+        CaptureQueriesContext(connection) as queries,
+        transaction.atomic(),
+        case_opening(
             service=service,
             applicant=applicant,
             subject_name="王小明",
             channel="online",
             district=district,
             next_step=f"  {text} ",
-        ) as case:
-            pass
+        ) as case,
+    ):
+        pass
     assert Case.objects.get(pk=case.pk).next_step == text
     assert not [
         q
