@@ -349,7 +349,8 @@ def application_accept(*, application: Application, by: User, missing=(), note: 
     if key_absent:
         raise ActionNotAllowed(
             _(
-                "The application cannot be accepted: key materials are missing (%(names)s). Only non-key materials may follow later (容缺)."
+                "The application cannot be accepted: key materials are missing (%(names)s). "
+                "Only non-key materials may follow later (容缺)."
             )
             % {"names": "、".join(key_absent)},
             code="materials",
