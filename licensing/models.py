@@ -505,6 +505,12 @@ class InspectionCampaign(ConcurrentTransitionMixin, models.Model):
     share_percent = models.PositiveSmallIntegerField(_("share of institutions (%)"), default=20)
     inspectors = models.ManyToManyField(Inspector, related_name="campaigns", verbose_name=_("inspector pool"))
     seed = models.CharField(_("seed"), max_length=64, blank=True)
+    population = models.JSONField(
+        _("institutions drawn from"),
+        default=list,
+        blank=True,
+        help_text=_("The credit codes of the licensed institutions at the draw (published)."),
+    )
     state = FSMField(
         _("state"), max_length=16, choices=CampaignState.choices, default=CampaignState.DRAFT, protected=True
     )
@@ -520,9 +526,9 @@ class InspectionCampaign(ConcurrentTransitionMixin, models.Model):
         return self.name
 
     @transition(field=state, source=CampaignState.DRAFT, target=CampaignState.DRAWN)
-    def mark_drawn(self, *, seed: str, at):
-        """The draw is made with ``seed`` (published with the results)."""
-        self.seed, self.drawn_at = seed, at
+    def mark_drawn(self, *, seed: str, population: list[str], at):
+        """The draw is made with ``seed`` from ``population`` (both published with the results)."""
+        self.seed, self.population, self.drawn_at = seed, list(population), at
 
     @transition(field=state, source=CampaignState.DRAWN, target=CampaignState.PUBLISHED)
     def publish(self, *, at):
@@ -547,6 +553,14 @@ class Inspection(models.Model):
         _("result"), max_length=16, choices=InspectionResult.choices, default=InspectionResult.PENDING
     )
     findings = models.TextField(_("findings"), blank=True)
+    excluded = models.JSONField(
+        _("inspectors excluded (linked)"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The codes of the pool's inspectors linked to the institution at the draw (回避, published)."
+        ),
+    )
     recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True, default=None)
     position = models.PositiveSmallIntegerField(default=0)
 

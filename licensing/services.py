@@ -761,12 +761,21 @@ def campaign_draw(*, campaign: InspectionCampaign, by: User, seed: str = "") -> 
 
         def then(c: InspectionCampaign) -> None:
             for position, (code, inspector_codes) in enumerate(assignment):
+                excluded = sorted(i for i, (_i, linked) in pool.items() if code in linked)
                 inspection = Inspection.objects.create(
-                    campaign=c, institution=institutions[code], position=position
+                    campaign=c, institution=institutions[code], position=position, excluded=excluded
                 )
                 inspection.inspectors.set([pool[i][0] for i in inspector_codes])
 
-        return perform(locked, "mark_drawn", by=by, then=then, seed=seed, at=timezone.now())
+        return perform(
+            locked,
+            "mark_drawn",
+            by=by,
+            then=then,
+            seed=seed,
+            population=sorted(institutions),
+            at=timezone.now(),
+        )
 
 
 def inspection_record(*, inspection: Inspection, by: User, result: str, findings: str = "") -> Inspection:

@@ -160,7 +160,8 @@ def test_five_departments_approving_one_after_another_move_it_once(accepted, dec
 
 
 @pytest.mark.skipif(
-    connection.vendor != "postgresql" and not os.environ.get("CI"),  # CI runs on PostgreSQL: never skipped there
+    connection.vendor != "postgresql"
+    and not os.environ.get("CI"),  # CI runs on PostgreSQL: never skipped there
     reason="threads need a server database",
 )
 @pytest.mark.django_db(transaction=True)
