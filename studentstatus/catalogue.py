@@ -97,6 +97,7 @@ def _register_workflows() -> None:
         reference=lambda record: _("Student record %(no)s") % {"no": record.masked_student_no},
         case=lambda record: None,  # a record has no case of its own; its history is StudentRecordHistory
         select_related=("school", "school__district"),
+        state_field="status",
     )
     workflow.register(
         m.Transfer,

@@ -2,6 +2,8 @@
 resumption (复学) with the medical certificate, and a correction (信息更正). They call the same services as
 the API (through ``api.CREATE``); the case page (views.case_page) follows the case."""
 
+import contextlib
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -76,10 +78,8 @@ def _apply(request, *, kind: str, form_class, title: str, certificate: str = "")
             if upload is not None:
                 # its own transaction, after the application's: should the file fail now, the case page
                 # shows the certificate as missing and takes it again
-                try:
+                with contextlib.suppress(ValidationError, PermissionDenied):
                     api.attach(kind, obj, by=request.user, kind_of_file=certificate, uploaded_file=upload)
-                except (ValidationError, PermissionDenied):
-                    pass
             return redirect("studentstatus:case", kind, obj.case.reference_no)
     return render(
         request,

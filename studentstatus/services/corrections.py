@@ -22,10 +22,9 @@ from portal.cases.workflow import ActionNotAllowed
 from portal.catalog.models import ServiceItem
 from studentstatus.catalogue import CORRECTION_ITEM
 from studentstatus.models import (
+    Correction,
     CorrectionField,
     CorrectionState,
-    Correction,
-    Gender,
     HistoryAction,
     RecordStatus,
     StudentRecord,
@@ -190,7 +189,8 @@ def _to_review(correction: Correction) -> None:
         correction.record.school,
         subject=_("Correction to review: %(ref)s") % {"ref": case.reference_no},
         body=_(
-            "%(name)s: the new %(field)s differs from the household registry (%(reason)s). Review by %(due)s: %(url)s"
+            "%(name)s: the new %(field)s differs from the household registry (%(reason)s). "
+            "Review by %(due)s: %(url)s"
         )
         % {
             "name": correction.record.name,
@@ -205,7 +205,8 @@ def _to_review(correction: Correction) -> None:
         case,
         subject=_("Correction %(ref)s: the school reviews it") % {"ref": case.reference_no},
         body=_(
-            "The new value could not be confirmed by the household registry; the school reviews it by %(due)s."
+            "The new value could not be confirmed by the household registry; "
+            "the school reviews it by %(due)s."
         )
         % {"due": correction.step_due},
     )

@@ -72,7 +72,8 @@ def resumption_apply(
                 cases.case_set_next_step(
                     case=case,
                     text=_(
-                        "%(school)s reviews the return and assigns the grade (upload the medical certificate)."
+                        "%(school)s reviews the return and assigns the grade "
+                        "(upload the medical certificate)."
                     )
                     % {"school": record.school.name},
                 )

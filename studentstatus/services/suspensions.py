@@ -196,7 +196,8 @@ def suspension_apply(
                 record.school,
                 subject=_("Suspension to review: %(ref)s") % {"ref": case.reference_no},
                 body=_(
-                    "%(name)s (grade %(grade)d) applies to suspend for %(months)d months. Due by %(due)s: %(url)s"
+                    "%(name)s (grade %(grade)d) applies to suspend for %(months)d months. "
+                    "Due by %(due)s: %(url)s"
                 )
                 % {
                     "name": record.name,
@@ -297,7 +298,8 @@ def _after_approval(suspension: Suspension, by) -> None:
         suspension.record.school.district,
         subject=_("Suspension to approve: %(ref)s") % {"ref": case.reference_no},
         body=_(
-            "The school agreed to the suspension of %(name)s for %(months)d months; approve by %(due)s: %(url)s"
+            "The school agreed to the suspension of %(name)s for %(months)d months; "
+            "approve by %(due)s: %(url)s"
         )
         % {
             "name": suspension.record.name,
