@@ -1,6 +1,7 @@
 """Helpers of the suspension, resumption and correction tests: certificates as a family would upload them,
 and suspensions brought to a state through the services (never by writing the state)."""
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from studentstatus.services import resumptions, suspensions
@@ -47,3 +48,15 @@ def apply_resumption(family, certificate=True):
             obj=resumption, by=family.guardian, kind="medical_certificate", uploaded_file=jpeg_upload()
         )
     return resumption
+
+
+@pytest.fixture
+def no_archive_packages():
+    """A case closed while on_commit callbacks run would be packaged by the archive (a PDF/A render): the
+    archive's business, tested in tests/archive."""
+    from archive.signals import queue_package
+    from portal.cases.signals import case_closed
+
+    case_closed.disconnect(dispatch_uid="archive.queue_package")
+    yield
+    case_closed.connect(queue_package, dispatch_uid="archive.queue_package")
