@@ -19,7 +19,7 @@ from studentstatus.models import (
 from studentstatus.services import resumptions, suspensions
 from studentstatus.services.transfers import transfer_apply
 from tests.factories import UserFactory
-from tests.i18n import zh
+from tests.i18n import zh, zh_format
 from tests.studentstatus.conftest import TODAY
 from tests.studentstatus.leave_helpers import (
     apply_resumption,
@@ -64,7 +64,7 @@ def test_school_then_bureau_approve_and_the_record_is_suspended(family, staff):
         "Suspension %(ref)s: the school agreed",
         "Suspension %(ref)s approved",
     ):
-        assert sum(zh(msgid) in subject for subject in subjects) == 1, msgid
+        assert subjects.count(zh_format(msgid, ref=suspension.case.reference_no)) == 1, msgid
     actions = list(suspension.case.events.order_by("seq").values_list("action", flat=True))
     assert actions.count("studentstatus.suspension_approved") == 2
 
