@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from exchange import sources as S
+from exchange.services import authorisation_grant
 from portal.accounts.models import Role
 from portal.cases import services as cases
 from portal.cases import workflow
@@ -113,6 +115,10 @@ def applicant_record(*, guardian, student_id_number: str, purpose: str, clerk=No
         raise ValidationError({"student_id_number": exc.messages}) from None
     if record is None or record.school_id != clerk.school_id:
         raise ValidationError({"student_id_number": [_("No student record (学籍) has this ID number.")]})
+    # the guardian's consent (授权), signed at the counter, to check the child's 户籍
+    authorisation_grant(
+        guardian=guardian, subject_id_number=record.id_number, purpose=purpose, sources=[S.HUKOU]
+    )
     return record
 
 
