@@ -105,7 +105,8 @@ def test_the_id_number_cannot_be_changed_here(family, staff, field):
     assert (
         zh(
             "The ID number (and the student number made from it) cannot be changed here. Have the police "
-            "station of the household registration correct it first; the school then updates the student record."
+            "station of the household registration correct it first; the school then updates the student "
+            "record."
         )
         in bad.value.message_dict["field"][0]
     )
