@@ -354,3 +354,9 @@ CELERY_BEAT_SCHEDULE["admission-finalise"] = {"task": "admission.finalise_due", 
 CELERY_BEAT_SCHEDULE["afterschool-sweep"] = {"task": "afterschool.sweep", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["afterschool-term-end"] = {"task": "afterschool.close_ended_terms", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["licensing-overdue"] = {"task": "licensing.flag_overdue", "schedule": 3600.0}
+# student status: the daily suspension reminders (a month before the end, at the end); lost 户籍 checks
+CELERY_BEAT_SCHEDULE["studentstatus-suspension-reminders"] = {
+    "task": "studentstatus.remind_suspensions",
+    "schedule": crontab(hour=7, minute=30),
+}
+CELERY_BEAT_SCHEDULE["studentstatus-sweep"] = {"task": "studentstatus.sweep", "schedule": 600.0}

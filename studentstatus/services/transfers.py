@@ -22,6 +22,8 @@ from studentstatus.models import (
     HistoryAction,
     RecordStatus,
     StudentRecord,
+    Suspension,
+    SuspensionState,
     Transfer,
     TransferState,
 )
@@ -52,6 +54,8 @@ def transfer_rules(record: StudentRecord, to_school: School) -> str | None:
         return _("The student is in the graduating year; no transfer in the graduating year.")
     if Transfer.objects.filter(record=record, state__in=TRANSFER_RUNNING).exists():
         return _("The student already has a transfer running.")
+    if Suspension.objects.filter(record=record, state=SuspensionState.SUBMITTED).exists():
+        return _("The student has a suspension (休学) application under review; no transfer meanwhile.")
     if not seats.has_free_seat(school=to_school, stage=record.stage, grade=record.grade):
         return _("%(school)s has no free seat in grade %(grade)d.") % {
             "school": to_school.name,
