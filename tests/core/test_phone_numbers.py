@@ -1,19 +1,15 @@
 """Phone numbers are personal data (issue 13 item 10, docs/adr/0019-phone-numbers.md): after the demo and a
 demo parent's sign-in, no table outside the sandbox and no log line holds a plain phone number."""
 
-import copy
 import io
 import logging
-import logging.config
 import re
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.utils.log import configure_logging
 
 from portal.accounts.models import User
 from portal.core.demo_accounts import DEMO_PARENT
@@ -24,18 +20,22 @@ DEMO_PHONE = DEMO_PARENT["phone"]
 
 @pytest.fixture
 def log_output():
-    """The portal's own log set-up (settings.LOGGING, every handler and filter as configured) writing
-    into a buffer instead of stderr."""
+    """What the process's log handlers (as settings.LOGGING configured them, Django's own included) write
+    to the console, captured in a buffer."""
     buffer = io.StringIO()
-    config = copy.deepcopy(django_settings.LOGGING)
-    for handler in config["handlers"].values():
-        if handler["class"] == "logging.StreamHandler":
-            handler["stream"] = buffer
-    logging.config.dictConfig(config)
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    handlers = {
+        handler
+        for logger in loggers
+        for handler in getattr(logger, "handlers", [])
+        if type(handler) is logging.StreamHandler  # not pytest's own capture handlers
+    }
+    streams = {handler: handler.setStream(buffer) for handler in handlers}
     try:
         yield buffer
     finally:
-        configure_logging(django_settings.LOGGING_CONFIG, django_settings.LOGGING)
+        for handler, stream in streams.items():
+            handler.setStream(stream)
 
 
 def served(response):
