@@ -46,7 +46,11 @@ def served(response):
         f"{request.method} {request.get_full_path()} HTTP/1.1",
         response.status_code,
         len(response.content),
-        extra={"request": request, "server_time": "07/Dec/2026 12:00:00", "status_code": response.status_code},
+        extra={
+            "request": request,
+            "server_time": "07/Dec/2026 12:00:00",
+            "status_code": response.status_code,
+        },
     )
     return response
 
