@@ -82,7 +82,13 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "real_name", "email")
     exclude = ("id_number", "phone")
     actions = ["unlock_sign_in"]
-    readonly_fields = ("id_number_masked", "masked_phone", "real_name_verified_at", "last_login", "date_joined")
+    readonly_fields = (
+        "id_number_masked",
+        "masked_phone",
+        "real_name_verified_at",
+        "last_login",
+        "date_joined",
+    )
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (

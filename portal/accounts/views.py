@@ -19,8 +19,8 @@ from django.views.decorators.http import require_http_methods
 
 from portal.accounts import identity, services, throttles
 from portal.accounts.forms import CodeForm, PhoneForm, StaffLoginForm
-from portal.core.forms import add_service_errors
 from portal.core import pii
+from portal.core.forms import add_service_errors
 from portal.core.pii import mask_phone
 
 SESSION_PHONE = "signin_phone"  # the number being signed in, encrypted (sessions are stored in the database)
