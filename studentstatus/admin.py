@@ -81,3 +81,31 @@ class ResumptionAdmin(ReadOnlyAdmin):
 class CorrectionAdmin(ReadOnlyAdmin):
     list_display = ("case", "record", "field", "state", "check_result", "step_due")
     list_filter = ("state", "field")
+
+
+# --- graduation (毕业) -----------------------------------------------------------------------------------
+
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from studentstatus.models import GraduationCertificate, GraduationRun  # noqa: E402
+
+
+@admin.register(GraduationRun)
+class GraduationRunAdmin(ReadOnlyAdmin):
+    """A run is started on the bureau's graduation page (/studentstatus/graduation/); here it is followed."""
+
+    list_display = ("case", "district", "year", "state", "progress", "certificates", "created_at", "finished_at")
+    list_filter = ("state", "year", "district")
+    readonly_fields = ("progress",)
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj):
+        return f"{obj.graduated} / {obj.total} ({obj.percent}%)"
+
+
+@admin.register(GraduationCertificate)
+class GraduationCertificateAdmin(ReadOnlyAdmin):
+    list_display = ("certificate_no", "record", "school", "run", "rendered_at")
+    list_filter = ("run__year", "school")
+    search_fields = ("certificate_no",)
+    exclude = ("pdf",)
