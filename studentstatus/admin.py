@@ -94,7 +94,16 @@ from studentstatus.models import GraduationCertificate, GraduationRun  # noqa: E
 class GraduationRunAdmin(ReadOnlyAdmin):
     """A run is started on the bureau's graduation page (/studentstatus/graduation/); here it is followed."""
 
-    list_display = ("case", "district", "year", "state", "progress", "certificates", "created_at", "finished_at")
+    list_display = (
+        "case",
+        "district",
+        "year",
+        "state",
+        "progress",
+        "certificates",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("state", "year", "district")
     readonly_fields = ("progress",)
 

@@ -182,7 +182,10 @@ class RecordCertificateView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="studentstatus_record_certificate", responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        operation_id="studentstatus_record_certificate",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     def get(self, request, student_no):
         from studentstatus.views_graduation import certificate_response
 

@@ -32,7 +32,9 @@ class GraduationRun(ConcurrentTransitionMixin, models.Model):
     """One graduation of a district's final junior grade (初中毕业) for a year (届): its case, who started
     it, and its progress (how many of how many are graduated, certificates issued)."""
 
-    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="studentstatus_graduation")
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, related_name="studentstatus_graduation"
+    )
     district = models.ForeignKey("orgs.District", on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("graduating year (届)"))
     graduated_on = models.DateField(_("graduated on"))
@@ -52,7 +54,9 @@ class GraduationRun(ConcurrentTransitionMixin, models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["district", "year"], condition=Q(state__in=RUN_ACTIVE), name="one_active_graduation_run"
+                fields=["district", "year"],
+                condition=Q(state__in=RUN_ACTIVE),
+                name="one_active_graduation_run",
             )
         ]
         verbose_name = _("graduation run")
@@ -68,7 +72,9 @@ class GraduationRun(ConcurrentTransitionMixin, models.Model):
     def may_run(self, user) -> bool:
         return _is_district_bureau(user, self.district_id)
 
-    @transition(field=state, source=RunState.QUEUED, target=RunState.RUNNING, permission=lambda r, u: u is None)
+    @transition(
+        field=state, source=RunState.QUEUED, target=RunState.RUNNING, permission=lambda r, u: u is None
+    )
     def start(self, *, total: int):
         """The worker takes the run up; ``total`` pupils of the final junior grade are to graduate."""
         self.total = total

@@ -45,7 +45,9 @@ def graduation_page(request):
             raise PermissionDenied(_("Only the education bureau runs the graduation."))
         if form.is_valid():
             try:
-                graduation.graduation_start(district=district, year=form.cleaned_data["year"], by=request.user)
+                graduation.graduation_start(
+                    district=district, year=form.cleaned_data["year"], by=request.user
+                )
             except ValidationError as exc:
                 for field, messages in getattr(exc, "message_dict", {None: exc.messages}).items():
                     form.add_error(field if field in form.fields else None, messages)
@@ -93,7 +95,10 @@ def records_page(request):
         else:
             request.session.setdefault("studentstatus_records", [])
             if record.pk not in request.session["studentstatus_records"]:
-                request.session["studentstatus_records"] = [*request.session["studentstatus_records"], record.pk]
+                request.session["studentstatus_records"] = [
+                    *request.session["studentstatus_records"],
+                    record.pk,
+                ]
             return redirect("studentstatus:record", record.pk)
     records = list(_records_for(request).order_by("school__code", "grade", "pk")[:200])
     return render(request, "studentstatus/records.html", {"records": records, "form": form})
@@ -126,7 +131,9 @@ def record_page(request, pk):
         {
             "record": record,
             "certificate": certificate if record.status == RecordStatus.GRADUATED else None,
-            "history": list(record.history.select_related("by", "case").order_by("at", "pk")) if staff else [],
+            "history": list(record.history.select_related("by", "case").order_by("at", "pk"))
+            if staff
+            else [],
         },
     )
 
@@ -135,14 +142,20 @@ def certificate_response(record) -> HttpResponse:
     """The PDF of ``record``'s graduation certificate; 409 (as a page: 404 is for strangers) when the
     record is not a graduated junior pupil's or has no certificate yet."""
     certificate = (
-        GraduationCertificate.objects.select_related("record", "school", "run", "run__district", "run__case", "document")
+        GraduationCertificate.objects.select_related(
+            "record", "school", "run", "run__district", "run__case", "document"
+        )
         .filter(record=record)
         .first()
     )
     if record.status != RecordStatus.GRADUATED or record.stage != "junior" or certificate is None:
-        raise ActionNotAllowed(_("A graduation certificate exists only for a junior pupil who has graduated."))
+        raise ActionNotAllowed(
+            _("A graduation certificate exists only for a junior pupil who has graduated.")
+        )
     response = HttpResponse(graduation.certificate_pdf(certificate), content_type="application/pdf")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(pdf.certificate_filename(certificate))}"
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{_quote(pdf.certificate_filename(certificate))}"
+    )
     return response
 
 

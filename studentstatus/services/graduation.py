@@ -2,12 +2,12 @@
 
 The bureau starts a run (:func:`graduation_start`, one case of item GRD); the worker runs it
 (:func:`graduation_execute`, task ``studentstatus.graduation_run``) over chunks of records. Each chunk is
-one transaction: the chunk's rows are locked with one ``SELECT … FOR UPDATE``, every record goes through
-its own ``graduate`` transition (django-fsm checks it is ``enrolled``), the changed rows are written with
-one ``bulk_update``, their history rows and certificate rows with ``bulk_create``, and the run's progress
-moves — so 20,000 pupils are ~40 transactions, not 20,000, and an interrupted run resumes where it
-stopped. The certificate jobs (``studentstatus.render_certificates``) are queued when the chunk commits;
-each registers the certificate with the kernel's issued documents and renders the PDF.
+one transaction: the chunk's rows are locked with one ``SELECT … FOR UPDATE``, every record goes through its
+own ``graduate`` transition (django-fsm checks it is ``enrolled``), what the transitions set is written with
+one ``UPDATE`` of the locked rows, their history rows and certificate rows with ``bulk_create``, and the
+run's progress moves — so 20,000 pupils are ~40 transactions, not 20,000, and an interrupted run resumes
+where it stopped. The certificate jobs (``studentstatus.render_certificates``) are queued when the chunk
+commits; each registers the certificate with the kernel's issued documents and renders the PDF.
 
 Idempotent throughout: only enrolled pupils of the final junior grade are picked, a record has at most one
 certificate (unique), a certificate is registered once (``document_ensure`` with its number) and rendered
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -78,12 +79,16 @@ def graduation_start(*, district, year, by, graduated_on=None) -> GraduationRun:
         year = 0
     today = cases.local_today()
     if not today.year - 1 <= year <= today.year + 1:
-        raise ValidationError({"year": [_("Enter the graduating year (届), e.g. %(year)d.") % {"year": today.year}]})
+        raise ValidationError(
+            {"year": [_("Enter the graduating year (届), e.g. %(year)d.") % {"year": today.year}]}
+        )
     service = ServiceItem.objects.get(code=GRADUATION_ITEM)
     running = _("The graduation of %(year)d in this district is already running.") % {"year": year}
     try:
         with transaction.atomic():
-            if GraduationRun.objects.filter(district=district, year=year, state__in=(RunState.QUEUED, RunState.RUNNING)).exists():
+            if GraduationRun.objects.filter(
+                district=district, year=year, state__in=(RunState.QUEUED, RunState.RUNNING)
+            ).exists():
                 raise ActionNotAllowed(running, code="running")
             with cases.case_opening(
                 service=service,
@@ -139,8 +144,8 @@ def graduation_execute(*, run_id: int, chunk: int = CHUNK) -> GraduationRun:
 
 
 def graduate_chunk(*, run: GraduationRun, record_ids: list[int]) -> list[int]:
-    """One transaction: lock the chunk's records, run each one's ``graduate`` transition, write them with
-    one ``bulk_update``, their history and certificates with ``bulk_create``, move the run's progress and
+    """One transaction: lock the chunk's records, run each one's ``graduate`` transition, write what it
+    set with one ``UPDATE``, their history and certificates with ``bulk_create``, move the run's progress and
     queue the certificate jobs after commit. Returns the new certificates' ids."""
     now = timezone.now()
     with transaction.atomic():
@@ -149,12 +154,20 @@ def graduate_chunk(*, run: GraduationRun, record_ids: list[int]) -> list[int]:
             .select_for_update(of=("self",))
             .filter(pk__in=record_ids)
             .select_related("school")
+            .defer("student_no")  # not needed here: spares a decryption per row
             .order_by("pk")
         )
+        outcomes = defaultdict(list)
         for record in records:
             record.graduate(on=run.graduated_on)  # the transition: enrolled → graduated, stamps the date
-            record.updated_at = now
-        StudentRecord.objects.bulk_update(records, ["status", "graduated_on", "updated_at"])
+            outcomes[(record.status, record.graduated_on)].append(record.pk)
+        # What the transitions set, written back with one UPDATE per distinct outcome (all share one: the
+        # run's date) on the rows locked above — Django's bulk_update (a CASE per row and field) costs
+        # ~1 ms a row in query building alone.
+        for (status, graduated_on), pks in outcomes.items():
+            StudentRecord.objects.filter(pk__in=pks).update(
+                status=status, graduated_on=graduated_on, updated_at=now
+            )
         StudentRecordHistory.objects.bulk_create(
             StudentRecordHistory(
                 record=record,
@@ -242,7 +255,12 @@ def certificate_render(*, certificate_id: int) -> bool:
     if certificate.rendered_at is not None and certificate.pdf:
         return False
     if certificate.record.status != RecordStatus.GRADUATED:
-        logger.warning("certificate %s: record %s is %s", certificate.pk, certificate.record_id, certificate.record.status)
+        logger.warning(
+            "certificate %s: record %s is %s",
+            certificate.pk,
+            certificate.record_id,
+            certificate.record.status,
+        )
         return False
     document = certificate_document(certificate)
     certificate.document = document
@@ -275,7 +293,9 @@ def certificates_requeue(*, limit: int = 5000) -> int:
     worker) are queued again. Harmless when they are only late: rendering is idempotent."""
     ids = list(
         GraduationCertificate.objects.filter(
-            rendered_at__isnull=True, record__status=RecordStatus.GRADUATED, created_at__lt=timezone.now() - dt.timedelta(minutes=30)
+            rendered_at__isnull=True,
+            record__status=RecordStatus.GRADUATED,
+            created_at__lt=timezone.now() - dt.timedelta(minutes=30),
         )
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]

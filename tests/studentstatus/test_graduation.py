@@ -28,7 +28,6 @@ from tests.i18n import zh
 from tests.studentstatus.conftest import TODAY, Family, new_id
 
 
-
 @pytest.fixture(autouse=True)
 def _no_archive_packages():
     """A finished run completes its case, and the archive packages every closed case after commit (a
@@ -50,15 +49,39 @@ def year9(world, tmp_path):
     family = Family(tmp_path, grade=9, school="J1", stage="junior")
     j1, p1 = School.objects.get(code="J1"), School.objects.get(code="P1")
     for i, name in enumerate(RARE_NAMES[:4]):
-        record_enrol(id_number=new_id("2012-02-0%d" % (i + 1), male=i % 2 == 0), name=name, school=j1,
-                     stage="junior", entry_year=2024, grade=9)
+        record_enrol(
+            id_number=new_id(f"2012-02-0{i + 1}", male=i % 2 == 0),
+            name=name,
+            school=j1,
+            stage="junior",
+            entry_year=2024,
+            grade=9,
+        )
     keep = {
-        "grade8": record_enrol(id_number=new_id("2013-03-01", male=True), name="钱八", school=j1,
-                               stage="junior", entry_year=2025, grade=8)[0],
-        "suspended": record_enrol(id_number=new_id("2012-04-01", male=False), name="孙休", school=j1,
-                                  stage="junior", entry_year=2024, grade=9)[0],
-        "primary6": record_enrol(id_number=new_id("2015-05-01", male=True), name="周六", school=p1,
-                                 stage="primary", entry_year=2021, grade=6)[0],
+        "grade8": record_enrol(
+            id_number=new_id("2013-03-01", male=True),
+            name="钱八",
+            school=j1,
+            stage="junior",
+            entry_year=2025,
+            grade=8,
+        )[0],
+        "suspended": record_enrol(
+            id_number=new_id("2012-04-01", male=False),
+            name="孙休",
+            school=j1,
+            stage="junior",
+            entry_year=2024,
+            grade=9,
+        )[0],
+        "primary6": record_enrol(
+            id_number=new_id("2015-05-01", male=True),
+            name="周六",
+            school=p1,
+            stage="primary",
+            entry_year=2021,
+            grade=6,
+        )[0],
     }
     StudentRecord.objects.filter(pk=keep["suspended"].pk).update(status=RecordStatus.SUSPENDED)  # set-up only
     return family, keep
@@ -172,7 +195,9 @@ def test_certificate_download_api(year9, staff, django_capture_on_commit_callbac
     assert _client(staff["J1"]).get(grade8).status_code == 409
 
 
-def test_pages_bureau_progress_and_guardian_download(year9, staff, client, django_capture_on_commit_callbacks):
+def test_pages_bureau_progress_and_guardian_download(
+    year9, staff, client, django_capture_on_commit_callbacks
+):
     family, _keep = year9
     client.force_login(staff["bureau"])
     page = client.get(reverse("studentstatus:graduation"))

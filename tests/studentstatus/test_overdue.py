@@ -28,7 +28,9 @@ def on(monkeypatch):
 
 
 def _overdue_messages(user, transfer):
-    return Message.objects.filter(recipient=user, case=transfer.case, subject__contains=zh("Transfer %(ref)s is overdue: %(step)s"))
+    return Message.objects.filter(
+        recipient=user, case=transfer.case, subject__contains=zh("Transfer %(ref)s is overdue: %(step)s")
+    )
 
 
 def test_every_step_is_due_ten_working_days_after_it_started_and_flagged_once(family, staff, on, client):
@@ -45,7 +47,9 @@ def test_every_step_is_due_ten_working_days_after_it_started_and_flagged_once(fa
     assert not _overdue_messages(staff["other_bureau"], transfer).exists()
     client.force_login(staff["P2"])
     queue = client.get(reverse("studentstatus:queue")).content.decode()
-    assert transfer.case.reference_no in queue and zh("overdue") in queue and zh("bureau told %(day)s") in queue
+    assert (
+        transfer.case.reference_no in queue and zh("overdue") in queue and zh("bureau told %(day)s") in queue
+    )
 
     second_start = first_due + dt.timedelta(days=2)
     on(second_start)
@@ -63,7 +67,10 @@ def test_every_step_is_due_ten_working_days_after_it_started_and_flagged_once(fa
     assert flag_overdue_steps() == 1  # the second step is flagged too
     assert transfers_flag_overdue() == 0
     assert _overdue_messages(staff["bureau"], transfer).count() == 2
-    assert staff_queue(staff["bureau"], today=second_due + dt.timedelta(days=1)).get(pk=transfer.case_id).overdue == 0
+    assert (
+        staff_queue(staff["bureau"], today=second_due + dt.timedelta(days=1)).get(pk=transfer.case_id).overdue
+        == 0
+    )
 
     third_start = second_due + dt.timedelta(days=1)
     transfer = transfer_approve(transfer=Transfer.objects.get(pk=transfer.pk), by=staff["P1"])
