@@ -24,7 +24,7 @@ from functools import partial
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -290,13 +290,20 @@ def certificate_pdf(certificate: GraduationCertificate) -> bytes:
 
 def certificates_requeue(*, limit: int = 5000) -> int:
     """The sweeper: certificates of graduated records still without a PDF (a job lost with a broker or
-    worker) are queued again. Harmless when they are only late: rendering is idempotent."""
+    worker) are queued again — only for runs whose certificates have stopped coming (none rendered in the
+    last 10 minutes), so a long queue that is still being worked through is not queued twice. Harmless
+    when they were only late: rendering is idempotent."""
+    now = timezone.now()
+    busy = GraduationCertificate.objects.filter(
+        run=OuterRef("run"), rendered_at__gte=now - dt.timedelta(minutes=10)
+    )
     ids = list(
         GraduationCertificate.objects.filter(
             rendered_at__isnull=True,
             record__status=RecordStatus.GRADUATED,
-            created_at__lt=timezone.now() - dt.timedelta(minutes=30),
+            created_at__lt=now - dt.timedelta(minutes=30),
         )
+        .exclude(Exists(busy))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -223,3 +223,24 @@ def test_pages_bureau_progress_and_guardian_download(
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     client.force_login(UserFactory())
     assert client.get(download).status_code == 404
+
+
+def test_the_sweeper_queues_again_only_certificates_whose_job_was_lost(
+    year9, staff, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    bureau = staff["bureau"]
+    with django_capture_on_commit_callbacks(execute=True):
+        run = graduation.graduation_start(district=bureau.district, year=2027, by=bureau)
+    run.refresh_from_db()
+    GraduationCertificate.objects.update(rendered_at=None, pdf="")  # as if every render job was lost
+    assert graduation.certificates_requeue() == 0  # too recent: the jobs may just be queued
+    GraduationCertificate.objects.update(created_at=timezone.now() - dt.timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert graduation.certificates_requeue() == 5
+    assert GraduationCertificate.objects.filter(rendered_at__isnull=False).count() == 5
+    assert IssuedDocument.objects.filter(kind="graduation_certificate").count() == 5  # the same documents
+    assert graduation.certificates_requeue() == 0
