@@ -391,3 +391,14 @@ CELERY_BEAT_SCHEDULE["studentstatus-suspension-reminders"] = {
     "schedule": crontab(hour=7, minute=30),
 }
 CELERY_BEAT_SCHEDULE["studentstatus-sweep"] = {"task": "studentstatus.sweep", "schedule": 600.0}
+
+# student status: transfer steps past their 10 working days flagged and told to the bureau (once per step);
+# graduation certificates whose render job was lost queued again
+CELERY_BEAT_SCHEDULE["studentstatus-overdue"] = {
+    "task": "studentstatus.flag_overdue_steps",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["studentstatus-certificates"] = {
+    "task": "studentstatus.requeue_certificates",
+    "schedule": 1800.0,
+}

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from studentstatus.models import (
     Correction,
+    GraduationCertificate,
+    GraduationRun,
     Resumption,
     StudentRecord,
     StudentRecordHistory,
@@ -126,3 +128,36 @@ class CorrectionAdmin(LeaveCaseAdmin):
         from studentstatus.services import corrections
 
         return corrections.correction_approve(correction=obj, by=user)
+
+
+# --- graduation (毕业) -----------------------------------------------------------------------------------
+
+
+@admin.register(GraduationRun)
+class GraduationRunAdmin(ReadOnlyAdmin):
+    """A run is started on the bureau's graduation page (/studentstatus/graduation/); here it is followed."""
+
+    list_display = (
+        "case",
+        "district",
+        "year",
+        "state",
+        "progress",
+        "certificates",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("state", "year", "district")
+    readonly_fields = ("progress",)
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj):
+        return f"{obj.graduated} / {obj.total} ({obj.percent}%)"
+
+
+@admin.register(GraduationCertificate)
+class GraduationCertificateAdmin(ReadOnlyAdmin):
+    list_display = ("certificate_no", "record", "school", "run", "rendered_at")
+    list_filter = ("run__year", "school")
+    search_fields = ("certificate_no",)
+    exclude = ("pdf",)

@@ -215,3 +215,46 @@ register_kind(
     ),
     actions={"approve": corrections.correction_approve, "reject": corrections.correction_reject},
 )
+
+
+class RecordCertificateView(APIView):
+    """``GET /api/v1/studentstatus/records/{student_no}/certificate.pdf``: the graduation certificate
+    (学历证明) of a graduated junior pupil. The school, the district's bureau and the pupil's guardian (by
+    户口簿 or birth record) may download it; anyone else gets 404; not graduated → 409."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="studentstatus_record_certificate",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, student_no):
+        from studentstatus.views_graduation import certificate_response
+
+        return certificate_response(_record_by_student_no(request.user, student_no))
+
+
+def _record_by_student_no(user, student_no: str):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from portal.accounts.models import Role
+    from portal.cases.workflow import ActionNotAllowed
+    from portal.core import pii
+    from studentstatus.services import common
+
+    student_no = (student_no or "").strip().upper()
+    if not student_no.startswith("G") or len(student_no) != 19:
+        raise Http404
+    record = selectors.records_of(user).filter(student_no_hash=pii.keyed_hash(student_no)).first()
+    if record is not None:
+        return record
+    if user.role != Role.CITIZEN:
+        raise Http404
+    try:
+        return common.guardian_record(
+            guardian=user, student_id_number=student_no[1:], purpose="下载学历证明：核验监护关系"
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        if isinstance(exc, ActionNotAllowed):
+            raise
+        raise Http404 from None

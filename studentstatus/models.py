@@ -589,3 +589,12 @@ class Correction(StepCase):
     )
     def reject(self):
         """The school refuses (a reason is required)."""
+
+
+# --- graduation (毕业) and its certificates: a module of their own, imported here for the app's models ----
+
+from studentstatus.models_graduation import (  # noqa: E402, F401
+    GraduationCertificate,
+    GraduationRun,
+    RunState,
+)
