@@ -18,7 +18,9 @@ reached or PostgreSQL has too few free connections.
    child's student record (学籍) on the studentstatus platform at one of the schools, the father's
    real-name account and API token. The requests are shuffled: every programme is applied to from the
    first minute, each family for one slot (half 17:30, a third 16:30, the rest 18:00).
-2. The ceiling: ``/bench/insert/`` for BENCH_AFTERSCHOOL_CEILING_S seconds after a warm-up.
+2. The ceiling: ``/bench/insert/`` for BENCH_AFTERSCHOOL_CEILING_S seconds after a warm-up; then, for
+   reference, enrollment's fair ceiling ``/bench/lookup-insert/`` (the same plus the one signed 户籍
+   look-up the guardianship check needs) as long.
 3. Opening morning: ``POST /api/v1/afterschool/applications/``, each of the N families once, 16 clients,
    no warm-up, until all are sent — or until BENCH_AFTERSCHOOL_SUBMIT_TIMEOUT seconds have passed (180,
    so that a busy two-core machine finishes in a few minutes; the figures then say how many were sent;
@@ -202,6 +204,7 @@ def prepare(n: int, programs: int, out: Path, seed: int = 20260901) -> dict:
                 id_number=f["father"],
                 id_number_hash=pii.keyed_hash(f["father"]),
                 phone=f"139{i:08d}",
+                phone_hash=pii.keyed_hash(f"139{i:08d}"),  # bulk_create skips save(), which sets it
                 real_name_verified_at=now,
                 password=unusable,
             )
@@ -248,6 +251,8 @@ def prepare(n: int, programs: int, out: Path, seed: int = 20260901) -> dict:
     rng.shuffle(plan)  # the opening morning: every programme from the first minute, in no order
     out.mkdir(parents=True, exist_ok=True)
     (out / "submit.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    fair = [{"token": e["token"], "body": {"child_id_number": e["body"]["student_id_number"]}} for e in plan]
+    (out / "fair.json").write_text(json.dumps(fair, ensure_ascii=False), encoding="utf-8")
     return {
         "families": n,
         "programs": programs,
@@ -475,6 +480,18 @@ def _run() -> dict:
                 cfg, env, url=base + harness.CEILING_PATH, plan=plan, reuse=True, servers=servers
             )
             harness._print_load("ceiling", ceiling)
+            print(
+                f"afterschool: fair ceiling {harness.FAIR_CEILING_PATH} (the one 户籍 look-up + the insert)"
+            )
+            fair = harness.load(
+                cfg,
+                env,
+                url=base + harness.FAIR_CEILING_PATH,
+                plan=work / "fair.json",
+                reuse=True,
+                servers=servers,
+            )
+            harness._print_load("fair", fair)
             print(f"afterschool: opening morning, {own['n']} applications from {cfg.clients} clients …")
             limit = own["submit_timeout_s"] or 86400.0  # 0: until every family has applied
             morning_cfg = dataclasses.replace(cfg, warmup=0.0, duration=limit)
@@ -487,7 +504,7 @@ def _run() -> dict:
             portal.stop()
             result["portal_log_tail"] = harness._errors_in(portal)
             result["sandbox_log_tail"] = harness._errors_in(sandbox)
-            result["ceiling"], result["submit"] = ceiling, submit
+            result["ceiling"], result["fair_ceiling"], result["submit"] = ceiling, fair, submit
             result["checks"] = database_checks(cfg)
         finally:
             for service in reversed(services):
@@ -497,14 +514,21 @@ def _run() -> dict:
                 harness.drop_database(cfg)
     share = submit["req_per_s"] / ceiling["req_per_s"] if ceiling["req_per_s"] else None
     p99_ratio = submit["p99_ms"] / ceiling["p99_ms"] if submit["p99_ms"] and ceiling["p99_ms"] else None
+    fair_share = submit["req_per_s"] / fair["req_per_s"] if fair["req_per_s"] else None
     result |= {
         "applications_sent": submit["requests"],
         "all_sent": submit["requests"] >= own["n"],
         "throughput_share_of_ceiling": round(share, 3) if share is not None else None,
         "p99_multiple_of_ceiling": round(p99_ratio, 2) if p99_ratio is not None else None,
+        "throughput_share_of_fair_ceiling": round(fair_share, 3) if fair_share is not None else None,
         "total_s": round(time.perf_counter() - started, 1),
     }
     checks = result["checks"]
+    print(
+        f"  fair ceiling (the one 户籍 look-up + the insert): {fair['req_per_s']} req/s, "
+        f"p99 {fair['p99_ms']} ms; the morning at {harness._pct(fair_share)} of it",
+        flush=True,
+    )
     print(f"  database sessions during the morning: {result['database_waits']}", flush=True)
     print(
         f"afterschool: opening morning {submit['requests']} of {own['n']} applications to "
