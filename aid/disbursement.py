@@ -221,8 +221,8 @@ def batch_import_return(*, batch: DisbursementBatch, data: bytes, by: User) -> d
                     recipient=application.guardian,
                     subject=_("Aid payment %(ref)s failed") % {"ref": application.case.reference_no},
                     body=_(
-                        "The bank could not pay into the account: %(reason)s. Check the account; the aid goes "
-                        "into the next batch."
+                        "The bank could not pay into the account: %(reason)s. Check the account; the aid "
+                        "goes into the next batch."
                     )
                     % {"reason": reason},
                     case=application.case,

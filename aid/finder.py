@@ -19,6 +19,7 @@ from aid import checks as C
 from aid.catalogue import ITEM, AidAction
 from aid.models import LIVE_STATES, AidApplication, AidCheck, AidState, CheckResult, Scheme
 from exchange import sources as S
+from exchange.services import batch_lookup
 from payments.money import format_yuan
 from portal.cases import services as cases
 from portal.invitations.models import Invitation
@@ -32,14 +33,10 @@ PURPOSE = "学生资助主动发现（应助尽助）批量比对"
 
 
 def bulk_welfare(id_numbers: list[str]) -> dict:
-    from exchange.services import batch_lookup
-
     return batch_lookup(S.welfare_records_batch, purpose=PURPOSE, id_numbers=id_numbers)
 
 
 def bulk_disability(id_numbers: list[str]) -> dict:
-    from exchange.services import batch_lookup
-
     return batch_lookup(S.disability_records_batch, purpose=PURPOSE, id_numbers=id_numbers)
 
 

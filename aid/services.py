@@ -575,6 +575,7 @@ def notice_entry_of(application: AidApplication) -> NoticeEntry | None:
 def application_object(*, application: AidApplication, by: User, text: str):
     """Anyone signed in (real-name verified) objects to the application's entry during its notice; the
     kernel opens the review case for the bureau, and the case waits for the answer."""
+    application.refresh_from_db(fields=["state"])
     entry = notice_entry_of(application) if application.state == AidState.IN_PUBLIC_NOTICE else None
     if entry is None:
         raise ActionNotAllowed(

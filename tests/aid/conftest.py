@@ -160,3 +160,42 @@ def apply(scheme, django_capture_on_commit_callbacks):
         return application
 
     return _apply
+
+
+@pytest.fixture
+def at_school(make_family, apply):
+    """An application of a 低保 family waiting for the school (level 一档 proposed)."""
+
+    def make(**kwargs):
+        kwargs.setdefault("welfare", ["dibao"])
+        family = make_family(**kwargs)
+        application = apply(family)
+        application.family = family
+        return application
+
+    return make
+
+
+def end_notices():
+    """The public notices' period is over (as if five working days had passed)."""
+    from portal.notices.models import Notice
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    Notice.objects.update(starts_on=yesterday - dt.timedelta(days=7), ends_on=yesterday)
+
+
+@pytest.fixture
+def at_bureau(at_school, staff):
+    """Applications through the school's review and a public notice that is over: awaiting the bureau."""
+    from aid.services import applications_school_approve, applications_sweep
+
+    def make(n=1, **kwargs):
+        apps = [at_school(**kwargs) for _ in range(n)]
+        applications_school_approve(applications=apps, by=staff["P1"])
+        end_notices()
+        applications_sweep()
+        for a in apps:
+            a.refresh_from_db()
+        return apps
+
+    return make

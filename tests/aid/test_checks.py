@@ -69,7 +69,10 @@ def test_a_registry_down_waits_with_a_reason_then_goes_to_the_school(make_family
     application = apply(family)
     assert application.state == AidState.VERIFYING
     assert results(application)["welfare"] == "unavailable"
-    assert "school checks by hand" in reasons(application)["welfare"] or "人工" in reasons(application)["welfare"]
+    assert (
+        "school checks by hand" in reasons(application)["welfare"]
+        or "人工" in reasons(application)["welfare"]
+    )
     assert application.case.events.filter(action="aid.registry_waiting").exists()
     assert application.case.next_step  # the family sees why it waits
 
