@@ -97,7 +97,9 @@ def test_actions_school_then_bureau(api, at_school, staff, django_capture_on_com
     assert response.status_code == 400 and "note" in response.json()
     response = api(staff["P1"]).post(url + "approve/", {"note": "按建议档次"}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "in_public_notice"
-    assert api(staff["P1"]).post(url + "approve/", {}, format="json").status_code == 403  # the bureau's step now
+    assert (
+        api(staff["P1"]).post(url + "approve/", {}, format="json").status_code == 403
+    )  # the bureau's step now
     # anyone signed in objects during the notice (the contract's `object`)
     objection = api(staff["stranger"]).post(
         url + "object/", {"note": "该生家庭条件较好，不符合资助条件。"}, format="json"
