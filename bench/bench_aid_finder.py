@@ -98,8 +98,8 @@ def _world(students: int):
     schools = list(School.objects.order_by("code"))
     today = local_today()
     scheme = Scheme.objects.create(
-        code="KN-BENCH", name="家庭经济困难学生资助", district=district, stages="primary,junior", year=today.year,
-        opens_on=today - dt.timedelta(days=1), closes_on=today + dt.timedelta(days=30), budget_fen=10**10,
+        code="KN-BENCH", name="家庭经济困难学生资助", district=district, stages="primary,junior",
+        year=today.year, opens_on=today - dt.timedelta(days=1), closes_on=today + dt.timedelta(days=30), budget_fen=10**10,
     )  # fmt: skip
     levels = {
         c: SchemeLevel.objects.create(scheme=scheme, level=c, name=n, amount_fen=f)
@@ -199,8 +199,9 @@ def _measure(students: int, single: int, latency_ms: int) -> dict:
     }
     print(
         f"aid finder: {students:,} students, {latency_ms} ms per request: batch scan {batch_s:.1f} s "
-        f"({requests} requests, floor {result['ideal_s']} s, {len(candidates):,} to invite); one look-up per "
-        f"student would take ~{single_projected_s:,.0f} s (measured {single_sample_s:.1f} s on {len(sample)}); "
+        f"({requests} requests, floor {result['ideal_s']} s, {len(candidates):,} to invite); one look-up "
+        f"per student would take ~{single_projected_s:,.0f} s (measured {single_sample_s:.1f} s on "
+        f"{len(sample)}); "
         f"ratio {result['ratio']}",
         flush=True,
     )

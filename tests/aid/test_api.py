@@ -86,7 +86,7 @@ def test_another_familys_case_is_404_and_another_schools_too(api, at_school, sta
     assert api(staff["P1"]).get("/api/v1/aid/applications/").json()["count"] == 1
 
 
-def test_actions_school_then_bureau(api, at_school, staff, django_capture_on_commit_callbacks):
+def test_actions_school_then_bureau(api, at_school, staff, make_family):
     application = at_school()
     ref = application.case.reference_no
     url = f"/api/v1/aid/applications/{ref}/actions/"
@@ -153,8 +153,8 @@ def test_invitations_list_and_accept(api, make_family, world, scheme):
 
     family = make_family(welfare=["dibao"])
     case = case_open(
-        service=ServiceItem.objects.get(code="ENR"), applicant=family.guardian, subject_name=family.child_name,
-        subject_id_number=family.child_id, channel="online", district=world,
+        service=ServiceItem.objects.get(code="ENR"), applicant=family.guardian,
+        subject_name=family.child_name, subject_id_number=family.child_id, channel="online", district=world,
     )  # fmt: skip
     StudentRecord.objects.filter(pk=family.record.pk).update(source_case=case)
     invitations_run_finders()

@@ -1,8 +1,8 @@
 """Demo data for `make run` (called by seed_demo): this year's aid schemes of the district — 家庭经济困难
 学生资助 with three levels and a rule per qualification, and the 普惠性幼儿园 subsidy at its default 200 元 —
 and, with the sandbox, the demo parent's two pupils: 王小睿 (低保, so the parent can apply at /aid/apply/
-and see 一档 proposed) and 王小满 (a disability certificate; the finder, `manage.py aid_invite` once the portal runs,
-invites the parent: 我的邀请)."""
+and see 一档 proposed) and 王小满 (a disability certificate; the finder — `manage.py aid_invite` once the
+portal runs — invites the parent: 我的邀请)."""
 
 import datetime as dt
 from pathlib import Path
@@ -114,6 +114,7 @@ class Command(BaseCommand):
                 )
                 StudentRecord.objects.filter(pk=record.pk).update(source_case=case)
         self.stdout.write(
-            "aid: the finder (应助尽助) runs nightly against the sandbox; with `make run` up, run it now with "
+            "aid: the finder (应助尽助) runs nightly against the sandbox; with `make run` up, run it now "
+            "with "
             "`.venv/bin/python manage.py aid_invite` and 王小满's guardian is invited"
         )
