@@ -12,6 +12,7 @@ straight to the school's review.
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
@@ -21,9 +22,12 @@ from aid.models import LIVE_STATES, AidApplication, AidCheck, AidState, CheckRes
 from exchange import sources as S
 from exchange.services import batch_lookup
 from payments.money import format_yuan
+from portal.accounts.models import User
 from portal.cases import services as cases
+from portal.core import pii
 from portal.invitations.models import Invitation
 from portal.invitations.registry import Candidate
+from portal.orgs.models import School
 from studentstatus.selectors import enrolled_records, record_for_id_number
 
 log = logging.getLogger(__name__)
@@ -63,10 +67,17 @@ def _already(year: int, schemes: list[Scheme]) -> set[str]:
     return invited | applied
 
 
+@dataclass(frozen=True)
+class _Pupil:
+    id_number: str
+    name: str
+    stage: str
+    school_id: int
+    guardian_id: int | None
+
+
 def find_eligible_students(year: int) -> Iterator[Candidate]:
     """The invitations finder (see the module's docstring)."""
-    from portal.core import pii
-
     schemes = _open_schemes(year)
     if not schemes:
         return
@@ -78,13 +89,17 @@ def find_eligible_students(year: int) -> Iterator[Candidate]:
         by_district.setdefault(scheme.district_id, []).append(scheme)
     for district_schemes in by_district.values():
         stages = {stage for s in district_schemes for stage in s.stage_list}
-        chunk = []
-        for record in enrolled_records(stages=stages, district=district_schemes[0].district).iterator(
-            chunk_size=CHUNK
-        ):
-            if pii.keyed_hash(record.id_number) in skip:
+        rows = (
+            enrolled_records(stages=stages, district=district_schemes[0].district)
+            .values_list("student_no", "name", "stage", "school_id", "source_case__applicant_id")
+            .iterator(chunk_size=CHUNK)
+        )
+        chunk: list[_Pupil] = []
+        for student_no, name, stage, school_id, guardian_id in rows:
+            id_number = student_no[1:]  # 学籍号 = "G" + the ID number
+            if pii.keyed_hash(id_number) in skip:
                 continue
-            chunk.append(record)
+            chunk.append(_Pupil(id_number, name, stage, school_id, guardian_id))
             if len(chunk) == CHUNK:
                 yield from _candidates(chunk, district_schemes, rules, today)
                 chunk = []
@@ -92,33 +107,39 @@ def find_eligible_students(year: int) -> Iterator[Candidate]:
             yield from _candidates(chunk, district_schemes, rules, today)
 
 
-def _candidates(records, schemes, rules, today) -> Iterator[Candidate]:
-    ids = [r.id_number for r in records]
+def _candidates(pupils: list[_Pupil], schemes, rules, today) -> Iterator[Candidate]:
+    ids = [p.id_number for p in pupils]
     welfare = bulk_welfare(ids)
     disability = bulk_disability(ids)
-    for record in records:
+    found_by_pupil = []
+    for pupil in pupils:
         found = C.qualifications_from(
-            welfare=welfare.get(record.id_number) or (),
-            disability=disability.get(record.id_number),
+            welfare=welfare.get(pupil.id_number) or (),
+            disability=disability.get(pupil.id_number),
             today=today,
         )
-        if not found:
-            continue
+        if found:
+            found_by_pupil.append((pupil, found))
+    if not found_by_pupil:
+        return
+    schools = School.objects.in_bulk({p.school_id for p, _ in found_by_pupil})
+    guardians = User.objects.in_bulk({p.guardian_id for p, _ in found_by_pupil if p.guardian_id})
+    for pupil, found in found_by_pupil:
         for scheme in schemes:
-            if record.stage not in scheme.stage_list:
+            if pupil.stage not in scheme.stage_list:
                 continue
             level, reasons = C.propose_level(scheme, found, rules=rules[scheme.pk])
             if level is None:
                 continue
-            guardian = getattr(record.source_case, "applicant", None) if record.source_case_id else None
+            guardian = guardians.get(pupil.guardian_id)
             if guardian is None:
                 log.info("aid finder: a qualifying student has no known guardian; skipped")
                 break
             yield Candidate(
-                subject_name=record.name,
-                subject_id_number=record.id_number,
+                subject_name=pupil.name,
+                subject_id_number=pupil.id_number,
                 district=scheme.district,
-                school=record.school,
+                school=schools.get(pupil.school_id),
                 person=guardian,
                 prefill={
                     "scheme_code": scheme.code,

@@ -99,7 +99,8 @@ def _world(students: int):
     today = local_today()
     scheme = Scheme.objects.create(
         code="KN-BENCH", name="家庭经济困难学生资助", district=district, stages="primary,junior",
-        year=today.year, opens_on=today - dt.timedelta(days=1), closes_on=today + dt.timedelta(days=30), budget_fen=10**10,
+        year=today.year, opens_on=today - dt.timedelta(days=1), closes_on=today + dt.timedelta(days=30),
+        budget_fen=10**10,
     )  # fmt: skip
     levels = {
         c: SchemeLevel.objects.create(scheme=scheme, level=c, name=n, amount_fen=f)
