@@ -54,7 +54,9 @@ class ApplicationListView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="Your aid applications; staff: those in your scope", responses={200: OpenApiTypes.OBJECT}
+        summary="Your aid applications; staff: those in your scope",
+        operation_id="v1_aid_applications_list",
+        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         qs = selectors.applications_for_user(request.user).prefetch_related("checks")
