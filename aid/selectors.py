@@ -106,6 +106,10 @@ def budget_outlook(application: AidApplication) -> dict:
     }
 
 
+# what people press (the API's actions and the page's buttons); the other transitions are the portal's
+USER_ACTIONS = ("approve", "reject", "withdraw")
+
+
 def checks_of(application: AidApplication) -> list[dict]:
     return [{"name": c.name, "result": c.result, "reason": c.reason} for c in application.checks.all()]
 
@@ -114,7 +118,7 @@ def representation(application: AidApplication, user) -> dict:
     """The contract's case shape plus aid's own fields; ID and account numbers masked."""
     case = application.case
     summary = case_summary(case, user=user)
-    actions = allowed_actions(application, user)
+    actions = [a for a in allowed_actions(application, user) if a in USER_ACTIONS]
     if application.state == AidState.IN_PUBLIC_NOTICE and user is not None and user.is_authenticated:
         actions.append("object")
     return {

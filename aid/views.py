@@ -123,7 +123,7 @@ def application(request, reference_no):
 
 def _context(request, app, **forms):
     user = request.user
-    actions = allowed_actions(app, user)
+    actions = [a for a in allowed_actions(app, user) if a in selectors.USER_ACTIONS]
     return {
         "application": app,
         "case": app.case,
