@@ -5,6 +5,7 @@ Views translate HTTP to service calls only. Refusals: ``ActionNotAllowed`` → 4
 404 (an application on public notice may be objected to by anyone signed in).
 """
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
@@ -123,7 +124,7 @@ class ApplicationActionView(APIView):
                 services.application_object(
                     application=application, by=request.user, text=data.validated_data["note"]
                 )
-            except services.ValidationError as exc:
+            except ValidationError as exc:
                 if hasattr(exc, "error_dict") and "text" in exc.error_dict:
                     raise exceptions.ValidationError({"note": exc.message_dict["text"]}) from None
                 raise
