@@ -231,3 +231,34 @@ def test_the_page_of_the_notice_flow(client, at_school, staff):
     assert client.get(f"/aid/a/{ref}/object/").status_code == 200
     response = client.post(f"/aid/a/{ref}/object/", {"note": "该生家庭条件较好，不符合资助条件。"})
     assert response.status_code == 302
+
+
+def test_the_counter_page_takes_an_application_for_a_family(client, make_family, scheme, staff):
+    family = make_family(welfare=["dibao"], guardian=False)
+    client.force_login(staff["P1"])
+    response = client.post(
+        "/aid/counter/",
+        {
+            "scheme_code": scheme.code,
+            "student_id_number": family.child_id,
+            "guardian_id_number": family.parent_id,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    from aid.models import AidApplication
+
+    application = AidApplication.objects.get()
+    assert application.case.channel == "counter" and application.guardian.id_number == family.parent_id
+
+
+def test_the_bureau_sees_what_approval_would_exceed(client, at_bureau, staff, scheme):
+    (application,) = at_bureau()
+    scheme.budget_fen = 100000
+    scheme.save()
+    client.force_login(staff["bureau"])
+    page = client.get(
+        f"/aid/a/{application.case.reference_no}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "¥1,500.00" in page  # 2,500 元 asked, 1,000 元 budget
+    queue = client.get("/aid/bureau/").content.decode()
+    assert "¥1,500.00" in queue
