@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from aid import selectors, services
 from aid.models import DECLARED_QUALIFICATIONS
-from portal.cases.services import local_today
+from portal.cases import services as cases
 from portal.invitations.models import Invitation
 from portal.invitations.selectors import invitation_json
 from portal.invitations.services import invitation_accept, invitation_decline
@@ -168,7 +168,7 @@ class SchemeListView(APIView):
 
     @extend_schema(summary="Aid schemes (public)", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        today = local_today()
+        today = cases.local_today()
         return _paginated(self, request, [scheme_json(s, today) for s in selectors.schemes_public()])
 
 

@@ -23,8 +23,8 @@ from aid.forms import (
 )
 from aid.models import AidState, DisbursementBatch, Scheme
 from portal.accounts.models import Role
+from portal.cases import services as cases
 from portal.cases.selectors import case_summary, case_timeline
-from portal.cases.services import local_today
 from portal.cases.workflow import ActionNotAllowed, allowed_actions
 from portal.core.views import role_required
 
@@ -51,7 +51,7 @@ def _errors_to_form(form, exc: ValidationError) -> None:
 
 
 def _open_schemes():
-    today = local_today()
+    today = cases.local_today()
     return [s for s in Scheme.objects.filter(opens_on__lte=today, closes_on__gte=today).order_by("code")]
 
 
@@ -63,7 +63,7 @@ def home(request):
         "aid/home.html",
         {
             "schemes": selectors.schemes_public(),
-            "today": local_today(),
+            "today": cases.local_today(),
             "applications": selectors.applications_for_user(user).filter(case__applicant=user),
             "invitations": selectors.invitations_for_user(user).filter(status="open"),
             "is_clerk": user.role == Role.CLERK,
