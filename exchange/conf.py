@@ -9,6 +9,7 @@ DEFAULTS = {
     "EXCHANGE_RETRY_BACKOFF_MAX": 2.0,  # seconds; cap of one wait
     "EXCHANGE_BREAKER_THRESHOLD": 5,  # consecutive failed requests to a source that open its circuit
     "EXCHANGE_BREAKER_COOLOFF": 30.0,  # seconds an open circuit stays open before one trial request
+    "EXCHANGE_BATCH_SIZE": 1000,  # subjects per batch request (批量比对); the exchange takes ≤ 1,000
 }
 
 

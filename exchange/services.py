@@ -5,12 +5,14 @@
     person = lookup(sources.hukou_person, id_number=child_id, purpose="入学资格核验", case=case)
 
 Every call of ``lookup`` writes one ``Lookup`` row — answered, not found, mismatched, unavailable or refused —
-before it returns or raises. Write it outside a transaction that may roll back (Celery tasks are), or the
-audit row goes with it.
+before it returns or raises. ``batch_lookup`` (批量比对, the bureau's proactive scans) writes one row per
+person compared, with one insert per batch request. Write them outside a transaction that may roll back
+(Celery tasks are), or the audit rows go with it.
 """
 
 import inspect
 import time
+import uuid
 from collections.abc import Callable, Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +22,7 @@ from django.utils import timezone
 from exchange.client import recording
 from exchange.errors import ExchangeError, NotAuthorised
 from exchange.models import Authorisation, Lookup, Outcome, answer_digest
-from exchange.sources import SOURCES
+from exchange.sources import SOURCES, chunks, unique_id_numbers
 from portal.core import pii
 from portal.core.idcodes import normalize_credit_code, normalize_id_number
 
@@ -153,6 +155,8 @@ def lookup(
     source, subject_param = fn.source, fn.subject_param
     if subject_param is None:
         raise TypeError(f"{fn.__name__} is a roster look-up: call it through roster_lookup")
+    if getattr(fn, "batch", False):
+        raise TypeError(f"{fn.__name__} is a batch look-up: call it through batch_lookup")
     inspect.signature(fn).bind(
         **params
     )  # a wrong parameter is a programming error: TypeError, nothing recorded
@@ -212,6 +216,8 @@ def roster_lookup(fn: Callable, /, *, purpose: str, requester=None, **params):
     """Call a roster look-up (``subject=None`` in exchange.sources: an authority's list of its own
     records, such as the bureau's teacher employment roster for the honours) and record it. No single
     person's authorisation covers a roster; the purpose is recorded like any look-up's."""
+    if getattr(fn, "batch", False):
+        raise TypeError(f"{fn.__name__} is a batch look-up: call it through batch_lookup")
     if fn.subject_param is not None:
         raise TypeError(f"{fn.__name__} is about one person: call it through lookup")
     inspect.signature(fn).bind(**params)
@@ -244,3 +250,90 @@ def roster_lookup(fn: Callable, /, *, purpose: str, requester=None, **params):
     if failure is not None:
         raise failure
     return result
+
+
+def batch_lookup(fn: Callable, /, *, purpose: str, id_numbers: Iterable[str], requester=None) -> dict:
+    """Call a batch look-up (批量比对, ``batch=True`` in exchange.sources, e.g. ``welfare_records_batch``)
+    for every ID number in ``id_numbers`` and record it: one ``Lookup`` row per person compared, so each
+    stays on the guardian's data trail, inserted with one ``bulk_create`` per request.
+
+    Like a roster, a batch comparison is the bureau's own lawful scan (应助尽助), not a guardian's
+    request: no authorisation is looked for; the purpose is recorded on every row. The ID numbers go out
+    ``EXCHANGE_BATCH_SIZE`` (≤ 1,000) per request; rows are written after each request, so when one fails
+    (``Unavailable`` is raised at once) the people already compared and those of the failed request are
+    on record, and nobody else was asked about. Invalid ID numbers raise ``ValidationError`` before any
+    request. Returns ``fn``'s dict: an entry for every ID number as given."""
+    if not getattr(fn, "batch", False):
+        raise TypeError(f"{fn.__name__} is not a batch look-up: call it through lookup or roster_lookup")
+    if not purpose or not purpose.strip():
+        raise ValueError("a look-up states its purpose")
+    given = unique_id_numbers(list(id_numbers))
+    wanted = list(dict.fromkeys(given.values()))
+    requests = list(chunks(wanted))
+    common = {
+        "source": fn.source,
+        "operation": fn.__name__,
+        "purpose": purpose.strip()[:200],
+        "requester": requester,
+        "requester_label": _requester_label(requester),
+    }
+    batch_ref = uuid.uuid4().hex
+    found: dict = {}
+    for number, chunk in enumerate(requests, 1):
+        started = time.monotonic()
+        failure: ExchangeError | None = None
+        with recording() as wire:
+            try:
+                part = fn(id_numbers=chunk)
+            except ExchangeError as exc:
+                failure = exc
+        query = {"batch": batch_ref, "request": f"{number}/{len(requests)}", "subjects": len(chunk)}
+        wire_facts = {
+            "attempts": wire.attempts,
+            "http_status": wire.http_status,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+        }
+        if failure is not None:
+            error = pii.mask_text(wire.error or str(failure))[:300]
+            Lookup.objects.bulk_create(
+                _batch_row(
+                    common,
+                    wire_facts,
+                    id_number,
+                    query,
+                    outcome=failure.outcome,
+                    answer=wire.answer,
+                    error=error,
+                )
+                for id_number in chunk
+            )
+            raise failure
+        entries = {e["id_number"]: e for e in (wire.answer or {}).get("data", {}).get("results", ())}
+        Lookup.objects.bulk_create(
+            _batch_row(
+                common,
+                wire_facts,
+                id_number,
+                query,
+                outcome=Outcome.NOT_FOUND if part[id_number] is None else Outcome.OK,
+                answer={"code": "ok", "data": entries.get(id_number)},
+            )
+            for id_number in chunk
+        )
+        found.update(part)
+    return {asked: found[normalised] for asked, normalised in given.items()}
+
+
+def _batch_row(common, wire_facts, id_number, query, *, outcome, answer, error="") -> Lookup:
+    """One person's row of a batch request: their own part of the answer, with its SHA-256."""
+    return Lookup(
+        **common,
+        **wire_facts,
+        subject_hash=pii.keyed_hash(id_number),
+        subject_masked=pii.mask_id(id_number),
+        query={"id_number": id_number, **query},
+        outcome=outcome,
+        answer=answer,
+        answer_sha256=answer_digest(answer),
+        error=error,
+    )

@@ -8,16 +8,24 @@ reads (``subject``), which the authorisation must cover.
 Record look-ups (a person has at most one) return the record or raise ``NotFound``. List look-ups (a person
 may have none or several: titles, leases, contributions, marriages, 学籍, welfare, degrees) return a tuple,
 empty when there is nothing. Verifications raise ``Mismatch`` when the registry contradicts the claim.
+
+Batch look-ups (批量比对: ``*_batch(*, id_numbers)``) compare many people at once for the bureau's own
+proactive scans; call them through ``exchange.services.batch_lookup``. They send at most
+``EXCHANGE_BATCH_SIZE`` (≤ 1,000) subjects per request and answer for every ID number asked.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from functools import wraps
 
+from django.core.exceptions import ValidationError
+
+from exchange import conf
 from exchange.client import call
 from exchange.errors import Unavailable
+from portal.core import pii
 from portal.core.idcodes import normalize_credit_code, normalize_id_number, normalize_property_cert_no
 
 HUKOU = "hukou"
@@ -57,10 +65,11 @@ SOURCES: dict[str, str] = {
 }
 
 
-def source(name: str, *, subject: str | None = "id_number"):
+def source(name: str, *, subject: str | None = "id_number", batch: bool = False):
     """Mark a function as a look-up of registry ``name`` about the person named by parameter ``subject``
     (``None``: a roster of the authority's own records about no one person, called through
-    ``exchange.services.roster_lookup``)."""
+    ``exchange.services.roster_lookup``; ``batch``: about every person whose ID number is in parameter
+    ``subject``, called through ``exchange.services.batch_lookup``)."""
 
     def mark(fn: Callable) -> Callable:
         @wraps(fn)
@@ -72,9 +81,58 @@ def source(name: str, *, subject: str | None = "id_number"):
 
         look_up.source = name
         look_up.subject_param = subject
+        look_up.batch = batch
         return look_up
 
     return mark
+
+
+# The most subjects a real exchange takes in one batch request (it refuses more with a 400).
+BATCH_LIMIT = 1000
+
+
+def batch_size() -> int:
+    """Subjects per batch request: ``EXCHANGE_BATCH_SIZE``, at least 1 (the exchange refuses over 1,000)."""
+    return max(1, int(conf.get("EXCHANGE_BATCH_SIZE")))
+
+
+def unique_id_numbers(id_numbers: Iterable[str]) -> dict[str, str]:
+    """ID number as given → normalised (upper-case X, no spaces), in the order given; ValidationError
+    (ID number masked) for the first one that is not a valid ID number."""
+    out: dict[str, str] = {}
+    for position, given in enumerate(id_numbers):
+        if given in out:
+            continue
+        try:
+            out[given] = normalize_id_number(given)
+        except ValidationError as exc:
+            raise ValidationError(
+                f"id_numbers[{position}] ({pii.mask_id(str(given))}): {' '.join(exc.messages)}"
+            ) from None
+    return out
+
+
+def chunks(items: list[str], size: int | None = None) -> Iterator[list[str]]:
+    """``items`` in slices of ``size`` (default :func:`batch_size`)."""
+    size = size or batch_size()
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _batch(source: str, id_numbers: Iterable[str], parse: Callable[[dict], object]) -> dict:
+    """POST ``<source>/batch/`` once per chunk of distinct normalised ID numbers; ``parse`` turns one
+    subject's entry of the answer into its value. Keys are the ID numbers as given."""
+    given = unique_id_numbers(id_numbers)
+    wanted = list(dict.fromkeys(given.values()))
+    found: dict[str, object] = {}
+    for chunk in chunks(wanted):
+        entries = call(source, "batch", {"id_numbers": chunk})["results"]
+        answered = {entry["id_number"]: parse(entry) for entry in entries}
+        missing = [i for i in chunk if i not in answered]
+        if missing:  # an answer that leaves someone out is not an answer about them
+            raise ValueError(f"{len(missing)} subject(s) missing from the batch answer")
+        found.update((i, answered[i]) for i in chunk)
+    return {asked: found[normalised] for asked, normalised in given.items()}
 
 
 def _date(value: str | None) -> date | None:
@@ -385,15 +443,24 @@ class WelfareRecord:
     valid_until: date
 
 
-@source(WELFARE)
-def welfare_records(*, id_number: str) -> tuple[WelfareRecord, ...]:
-    d = call(WELFARE, "records", {"id_number": normalize_id_number(id_number)})
+def _welfare(d: dict) -> tuple[WelfareRecord, ...]:
     return tuple(
         WelfareRecord(
             id_number=r["id_number"], type=r["type"], valid_until=date.fromisoformat(r["valid_until"])
         )
         for r in d["records"]
     )
+
+
+@source(WELFARE)
+def welfare_records(*, id_number: str) -> tuple[WelfareRecord, ...]:
+    return _welfare(call(WELFARE, "records", {"id_number": normalize_id_number(id_number)}))
+
+
+@source(WELFARE, subject="id_numbers", batch=True)
+def welfare_records_batch(*, id_numbers: Iterable[str]) -> dict[str, tuple[WelfareRecord, ...]]:
+    """批量比对 with civil affairs: every asked ID number → its 低保/特困/低边 records (empty: none)."""
+    return _batch(WELFARE, id_numbers, _welfare)
 
 
 @dataclass(frozen=True)
@@ -405,6 +472,17 @@ class DisabilityRecord:
 @source(DISABILITY)
 def disability_record(*, id_number: str) -> DisabilityRecord:
     return _build(DisabilityRecord, call(DISABILITY, "record", {"id_number": normalize_id_number(id_number)}))
+
+
+def _disability(entry: dict) -> DisabilityRecord | None:
+    record = entry["record"]
+    return None if record is None else _build(DisabilityRecord, record)
+
+
+@source(DISABILITY, subject="id_numbers", batch=True)
+def disability_records_batch(*, id_numbers: Iterable[str]) -> dict[str, DisabilityRecord | None]:
+    """批量比对 with the disabled persons' federation: every asked ID number → its certificate, or None."""
+    return _batch(DISABILITY, id_numbers, _disability)
 
 
 @dataclass(frozen=True)

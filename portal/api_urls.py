@@ -23,5 +23,6 @@ urlpatterns = [
     path("afterschool/", include("afterschool.api_urls")),
     path("teachers/", include("teachers.api_urls")),
     path("licensing/", include("licensing.api_urls")),
+    path("aid/", include("aid.api_urls")),
     path("verify/", include("portal.documents.api_urls")),
 ]

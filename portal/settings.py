@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "afterschool",
     "teachers",
     "licensing",
+    "aid",
 ]
 
 # on by default only with DEBUG: the SMS inbox shows every one-time code (deploy check portal.E001)
@@ -402,3 +403,9 @@ CELERY_BEAT_SCHEDULE["studentstatus-certificates"] = {
     "task": "studentstatus.requeue_certificates",
     "schedule": 1800.0,
 }
+# student aid: applications whose registries did not answer are checked again (then sent to the school);
+# notices whose period is over move their cases to the bureau
+CELERY_BEAT_SCHEDULE["aid-sweep"] = {"task": "aid.sweep", "schedule": 900.0}
+# after this many attempts (or this many hours) without an answer, the school checks by hand
+AID_VERIFY_MAX_ATTEMPTS = env.int("AID_VERIFY_MAX_ATTEMPTS", default=3)
+AID_VERIFY_TIMEOUT_HOURS = env.int("AID_VERIFY_TIMEOUT_HOURS", default=24)

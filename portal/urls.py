@@ -26,6 +26,7 @@ urlpatterns = [
     path("afterschool/", include("afterschool.urls")),
     path("teachers/", include("teachers.urls")),
     path("licensing/", include("licensing.urls")),
+    path("aid/", include("aid.urls")),
     path("verify/", include("portal.documents.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),

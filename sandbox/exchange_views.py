@@ -48,6 +48,7 @@ from sandbox.models import (
 )
 
 NONCE_TTL = 600  # seconds; longer than the signature's allowed clock skew
+BATCH_LIMIT = 1000  # subjects per batch request (批量比对), as real exchanges allow; more → 400
 _system_random = random.SystemRandom()
 
 
@@ -89,6 +90,24 @@ def _id(payload: dict, name: str = "id_number", *, required: bool = True) -> str
         return normalize_id_number(str(value or ""))
     except ValidationError as exc:
         raise BadRequest(f"{name}: {' '.join(str(m) for m in exc.messages)}") from None
+
+
+def _ids(payload: dict) -> list[str]:
+    """The ``id_numbers`` of a batch request: a list of 1 to BATCH_LIMIT valid ID numbers (400 otherwise;
+    the message names the position, never the number)."""
+    values = payload.get("id_numbers")
+    limit = int(getattr(settings, "SANDBOX_EXCHANGE_BATCH_LIMIT", BATCH_LIMIT))
+    if not isinstance(values, list) or not values:
+        raise BadRequest(f"id_numbers: a list of 1 to {limit} ID numbers")
+    if len(values) > limit:
+        raise BadRequest(f"id_numbers: at most {limit} per request, got {len(values)}")
+    out = []
+    for position, value in enumerate(values):
+        try:
+            out.append(normalize_id_number(str(value or "")))
+        except ValidationError as exc:
+            raise BadRequest(f"id_numbers[{position}]: {' '.join(str(m) for m in exc.messages)}") from None
+    return out
 
 
 def registered_apps() -> dict[str, str]:
@@ -408,12 +427,41 @@ def welfare_records(payload):
     )
 
 
+@interface(Source.WELFARE, "batch")
+def welfare_batch(payload):
+    """批量比对: ``{"results": [{"id_number", "records": [...]}, …]}``, one entry per asked ID number, each
+    exactly what ``welfare/records/`` answers for that person."""
+    ids = _ids(payload)
+    fields = ["id_number", "type", "valid_until"]
+    by_person: dict[str, list] = {i: [] for i in ids}
+    rows = WelfareRecord.objects.filter(id_number__in=set(ids)).order_by("id_number", "type")
+    for record in _records(rows, fields):
+        by_person[record["id_number"]].append(record)
+    return ok({"results": [{"id_number": i, "records": by_person[i]} for i in dict.fromkeys(ids)]})
+
+
 @interface(Source.DISABILITY, "record")
 def disability_record(payload):
     record = DisabilityRecord.objects.filter(id_number=_id(payload)).first()
     if record is None:
         return not_found("no disability certificate")
     return ok({"id_number": record.id_number, "level": record.level})
+
+
+@interface(Source.DISABILITY, "batch")
+def disability_batch(payload):
+    """批量比对: ``{"results": [{"id_number", "record": {"id_number", "level"} | null}, …]}``, one entry per
+    asked ID number; ``record`` is what ``disability/record/`` answers, null where it answers 404."""
+    ids = _ids(payload)
+    levels = dict(DisabilityRecord.objects.filter(id_number__in=set(ids)).values_list("id_number", "level"))
+    return ok(
+        {
+            "results": [
+                {"id_number": i, "record": {"id_number": i, "level": levels[i]} if i in levels else None}
+                for i in dict.fromkeys(ids)
+            ]
+        }
+    )
 
 
 _DEGREE_FIELDS = ["cert_no", "id_number", "degree", "major", "institution", "year"]

@@ -170,3 +170,24 @@ def representation(kind: str, obj, user) -> dict:
             "registry_value": obj.registry_value if user is None or user.role != Role.CITIZEN else "",
         }
     return data
+
+
+# --- reads for the school services (aid, after-school care) ------------------------------------------
+
+
+def record_for_id_number(id_number: str) -> StudentRecord | None:
+    """The student record (学籍) of the child with this ID number, with its school; None if none."""
+    from studentstatus.services.records import record_by_id_number
+
+    return record_by_id_number(id_number)
+
+
+def enrolled_records(*, stages=None, district=None) -> QuerySet[StudentRecord]:
+    """Every record currently enrolled (optionally of ``stages`` and at schools of ``district``), for
+    services that scan the roll (aid's finder); iterate with ``.iterator()``."""
+    qs = StudentRecord.objects.filter(status="enrolled").select_related("school", "source_case")
+    if stages:
+        qs = qs.filter(stage__in=list(stages))
+    if district is not None:
+        qs = qs.filter(school__district=district)
+    return qs.order_by("pk")

@@ -75,6 +75,8 @@ class Command(BaseCommand):
             call_command("afterschool_demo", district="330411", force=force, stdout=self.stdout)
         if "studentstatus_demo" in commands:  # 学籍: a suspension and a correction under the school's review
             call_command("studentstatus_demo", district="330411", force=force, stdout=self.stdout)
+        if "aid_demo" in commands:  # aid schemes; with the sandbox the parent's pupils and an invitation
+            call_command("aid_demo", district="330411", stdout=self.stdout)
 
         self.stdout.write("\n" + accounts_text())
         self.stdout.write(
