@@ -15,7 +15,6 @@ from teachers.models import (
     ApplicationWindow,
     CertificateApplication,
     CertificateCheck,
-    CertificateCounter,
     Honour,
     StageRequirement,
 )
@@ -103,11 +102,6 @@ class CertificateApplicationAdmin(ScopedAdminMixin, ReadOnly):
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/teachers/certificateapplication/revoke.html", context)
-
-
-@admin.register(CertificateCounter)
-class CertificateCounterAdmin(ReadOnly):
-    list_display = ["year", "district_code", "stage", "last"]
 
 
 @admin.register(Honour)

@@ -327,26 +327,6 @@ class CertificateCheck(models.Model):
         return f"{self.name}: {self.result}"
 
 
-class CertificateCounter(models.Model):
-    """The last sequence number given per year, province (district) and stage; taken under a row lock, so
-    two concurrent approvals never print one number twice."""
-
-    year = models.PositiveSmallIntegerField(_("year"))
-    district_code = models.CharField(_("district code"), max_length=12)
-    stage = models.CharField(_("stage"), max_length=16, choices=TeacherStage.choices)
-    last = models.PositiveIntegerField(_("last sequence number"), default=0)
-
-    class Meta:
-        verbose_name = _("certificate number counter")
-        verbose_name_plural = _("certificate number counters")
-        constraints = [
-            models.UniqueConstraint(fields=["year", "district_code", "stage"], name="one_counter_per_series")
-        ]
-
-    def __str__(self):
-        return f"{self.year} {self.district_code} {self.stage}: {self.last}"
-
-
 class HonourState(models.TextChoices):
     OFFERED = "offered", pgettext_lazy("teachers", "Offered")
     ACCEPTED = "accepted", pgettext_lazy("teachers", "Accepted")

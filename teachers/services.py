@@ -41,7 +41,6 @@ from teachers.models import (
     ApplicationWindow,
     CertificateApplication,
     CertificateCheck,
-    CertificateCounter,
     CertificateState,
     CheckResult,
     Honour,
@@ -306,15 +305,18 @@ def certificate_reject(*, application: CertificateApplication, by: User, note: s
 
 def allocate_certificate_no(*, year: int, district_code: str, stage: str) -> str:
     """The next number of the national format: year (4), province and county (the district's 6 digits),
-    stage (1: 1 kindergarten … 4 senior) and a 6-digit sequence — taken under the counter's row lock (in
-    the caller's transaction), so concurrent approvals never share a number."""
-    CertificateCounter.objects.get_or_create(year=year, district_code=district_code, stage=stage)
-    counter = CertificateCounter.objects.select_for_update().get(
-        year=year, district_code=district_code, stage=stage
+    stage (1 kindergarten … 4 senior) and a 6-digit sequence — taken from the kernel's number series
+    (row-locked until the approval commits), so concurrent approvals never share a number."""
+    sequence = cases.number_take(
+        series=certificate_series(year=year, district_code=district_code, stage=stage)
     )
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{year}{district_code[:6]:0>6}{STAGE_DIGIT[stage]}{counter.last:06d}"
+    return f"{year}{district_code[:6]:0>6}{STAGE_DIGIT[stage]}{sequence:06d}"
+
+
+def certificate_series(*, year: int, district_code: str, stage: str) -> str:
+    """The kernel number series of one year, district and stage (teachers/migrations/0002 moved the
+    counters there)."""
+    return f"teachers.certificate:{year}:{district_code}:{stage}"
 
 
 def certificate_subject_key(application: CertificateApplication) -> str:
