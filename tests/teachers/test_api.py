@@ -1,7 +1,6 @@
 """/api/v1/teachers/ as contracts/api-services.md says, and the per-role transition table."""
 
 import pytest
-from django.apps import apps
 from rest_framework.test import APIClient
 
 from portal.deliveries.models import Delivery
@@ -112,7 +111,6 @@ def test_reject_without_a_reason_is_400(post, records, bureau):
     assert as_user(bureau).post(f"{BASE}{ref}/actions/reject/", {}, format="json").status_code == 400
 
 
-@pytest.mark.skipif(not apps.is_installed("portal.documents"), reason="portal.documents is not merged yet")
 def test_the_certificates_qr_code_verifies(post, teacher):
     ref = post().json()["reference_no"]
     body = as_user(teacher).get(f"{BASE}{ref}/").json()
