@@ -8,9 +8,9 @@ left for it. The QR code carries the issued document's ``<SITE_URL>/verify/<code
 
 import base64
 
-from portal.cases.services import local_today
 from portal.core.pdf import qr_svg, render_pdf
 from teachers import documents
+from teachers.documents import bureau_date
 from teachers.models import CertificateApplication, Honour
 
 BUREAU = "嘉兴市秀洲区教育局"
@@ -46,7 +46,7 @@ def certificate_context(application: CertificateApplication) -> dict:
         "stage": application.get_stage_display(),
         "subject": application.subject,
         "certificate_no": application.certificate_no,
-        "issued_on": (application.decided_at.date() if application.decided_at else local_today()),
+        "issued_on": bureau_date(application.decided_at),
         "reference_no": application.case.reference_no,
         "photo": _photo(application.case),
         "verify_url": url,
@@ -67,7 +67,7 @@ def render_honour_pdf(honour: Honour) -> bytes:
         "certificate_no": honour.case.reference_no,
         "service_start": honour.service_start,
         "year": honour.year,
-        "issued_on": honour.accepted_at.date() if honour.accepted_at else local_today(),
+        "issued_on": bureau_date(honour.accepted_at),
         "reference_no": honour.case.reference_no,
         "verify_url": url,
         "qr": qr_svg(url),

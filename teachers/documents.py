@@ -6,8 +6,12 @@ the code that was registered at issue — and a certificate issued before the re
 on its first render. A revoked certificate stays revoked (``document_ensure`` returns it, never a new one).
 """
 
-from django.urls import reverse
+import datetime as dt
 
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.cases import services as cases
 from portal.documents.models import DocumentKind, DocumentStatus, IssuedDocument
 from portal.documents.selectors import documents_for_case
 from portal.documents.selectors import verify_url as url_of
@@ -19,6 +23,11 @@ HONOUR_CERTIFICATE = DocumentKind.HONOUR_CERTIFICATE
 CERTIFICATE_TITLE = "教师资格证书"
 HONOUR_TITLE = "从教三十年荣誉证书"
 HONOUR_YEARS = 30
+
+
+def bureau_date(at: dt.datetime | None) -> dt.date:
+    """The bureau's calendar day of ``at`` (the decision, the acceptance) — today if not yet stamped."""
+    return timezone.localtime(at, cases.BUREAU_TZ).date() if at is not None else cases.local_today()
 
 
 def honour_subject_key(honour: Honour) -> str:
@@ -40,7 +49,7 @@ def certificate_document(application: CertificateApplication, *, by=None) -> Iss
             "subject": application.subject,
         },
         download_path=reverse("api:teachers-certificate-pdf", args=[application.case.reference_no]),
-        issued_on=application.decided_at.date() if application.decided_at else None,
+        issued_on=bureau_date(application.decided_at),
         by=by,
     )
 
@@ -55,7 +64,7 @@ def honour_document(honour: Honour, *, by=None) -> IssuedDocument:
         title=HONOUR_TITLE,
         facts={"reference_no": honour.case.reference_no, "honour_year": honour.year},
         download_path=reverse("api:teachers-honour-pdf", args=[honour.case.reference_no]),
-        issued_on=honour.accepted_at.date() if honour.accepted_at else None,
+        issued_on=bureau_date(honour.accepted_at),
         by=by,
     )
 

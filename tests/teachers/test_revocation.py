@@ -12,6 +12,7 @@ from portal.cases.workflow import ActionNotAllowed
 from portal.documents.models import DocumentStatus, IssuedDocument
 from portal.notify.models import Message
 from sandbox import models as reg
+from teachers.documents import bureau_date
 from teachers.models import CertificateState
 from teachers.services import certificate_revoke
 from tests.factories import UserFactory
@@ -36,7 +37,7 @@ def test_the_issued_certificate_verifies_with_the_contracts_fields(apply):
         "valid": True,
         "document": "teacher_certificate",
         "holder": "张*",
-        "issued_on": application.decided_at.date().isoformat(),
+        "issued_on": bureau_date(application.decided_at).isoformat(),
         "status": "valid",
     }
     assert document.facts["certificate_no"] == application.certificate_no
