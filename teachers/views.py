@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.cases.models import CaseStatus
 from portal.cases.selectors import case_summary, case_timeline
 from portal.cases.workflow import ActionNotAllowed, allowed_actions
 from portal.core.views import role_required
@@ -15,7 +16,7 @@ from portal.deliveries.selectors import delivery_for_case
 from portal.documents.models import DocumentStatus
 from teachers import documents, selectors, services
 from teachers.forms import AddressForm, ApplyForm, NoteForm, QueueFilter, RevokeForm
-from teachers.models import CertificateState
+from teachers.models import CertificateState, HonourState
 
 bureau_required = role_required(
     lambda u: u.is_superuser or u.role == "bureau", _("Only bureau staff review teacher certificates.")
@@ -65,6 +66,26 @@ def apply(request):
 
 DOCUMENT_STATUS = dict(DocumentStatus.choices)
 DELIVERY_STATUS = dict(DeliveryStatus.choices)
+# the states a teachers case's trace moves through: its own, the case's, its documents' and parcels'
+STATE_LABELS = {
+    **dict(CaseStatus.choices),
+    **DELIVERY_STATUS,
+    **DOCUMENT_STATUS,
+    **dict(HonourState.choices),
+    **dict(CertificateState.choices),
+}
+
+
+def _timeline(case) -> list[dict]:
+    """Rows of cases/_timeline.html: each event with its from / to states' labels."""
+    return [
+        {
+            "entry": e,
+            "from_label": STATE_LABELS.get(e.from_state, e.from_state),
+            "to_label": STATE_LABELS.get(e.to_state, e.to_state),
+        }
+        for e in case_timeline(case)
+    ]
 
 
 def _case_context(obj, user):
@@ -77,7 +98,7 @@ def _case_context(obj, user):
     return {
         "case": obj.case,
         "summary": case_summary(obj.case, user=user),
-        "timeline": case_timeline(obj.case),
+        "timeline": _timeline(obj.case),
         "delivery": delivery,
         "documents": rows,
         "actions": allowed_actions(obj, user),

@@ -156,7 +156,10 @@ def test_pages_render_in_chinese(post, teacher, bureau, client):
     client.force_login(teacher)
     assert client.get("/teachers/").status_code == 200
     assert client.get("/teachers/apply/").status_code == 200
-    assert client.get(f"/teachers/certificates/{ref}/").status_code == 200
+    page = client.get(f"/teachers/certificates/{ref}/")
+    assert page.status_code == 200
+    trace = page.content.decode().split('class="timeline"', 1)[1]
+    assert "教师资格证书已颁发" in trace and "已通过 → 证书已颁发" in trace  # the processing trace, labelled
     client.force_login(bureau)
     assert client.get("/teachers/review/?state=certificate_issued").status_code == 200
     assert client.get(f"/teachers/review/{ref}/").status_code == 200
