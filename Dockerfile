@@ -39,4 +39,4 @@ USER portal
 
 EXPOSE 8000
 CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--threads", "4", \
-     "--access-logfile", "-"]
+     "--access-logfile", "-", "--logger-class", "portal.core.access_log.MaskingGunicornLogger"]

@@ -56,11 +56,13 @@ class NotTheGuardian(PermissionDenied):
     """The registries show the signed-in person is not this child's parent."""
 
 
-def _live_duplicate(child_hash: str, year: int, stage: str) -> Application | None:
+def _live_duplicate(child_hash: str, year: int, stage: str) -> str | None:
+    """The reference number of the child's live application for that year and stage, if any (one
+    narrow read: no row is built, nothing decrypted)."""
     return (
-        Application.objects.select_related("case")
-        .filter(child_id_hash=child_hash, year=year, stage=stage)
+        Application.objects.filter(child_id_hash=child_hash, year=year, stage=stage)
         .exclude(state=State.WITHDRAWN)
+        .values_list("case__reference_no", flat=True)
         .first()
     )
 
@@ -116,7 +118,8 @@ def _validate(
 
 
 def _rules_for(district: District, year: int, stage: str) -> EnrollmentRules:
-    rules = EnrollmentRules.objects.filter(district=district, year=year, stage=stage).first()
+    # unique per district, year and stage: no ordering (the model's default joins the district to sort)
+    rules = EnrollmentRules.objects.filter(district=district, year=year, stage=stage).order_by().first()
     if rules is None:
         raise ValidationError(
             {"year": [_("Applications for %(year)s are not open in this district.") % {"year": year}]}
@@ -166,7 +169,7 @@ def application_submit(
 
     existing = _live_duplicate(keyed_hash(child_id), year, stage)
     if existing is not None:
-        raise DuplicateApplication(existing.case.reference_no)
+        raise DuplicateApplication(existing)
     sibling = None
     if sibling_reference_no:
         sibling = Application.objects.filter(
@@ -196,6 +199,7 @@ def application_submit(
                 channel=channel,
                 district=district,
                 by=by,
+                next_step=_("The portal is fetching and checking your records."),
             ) as case,
         ):
             if rules.promised_days != case.promised_days:
@@ -222,13 +226,12 @@ def application_submit(
                 by=by or guardian,
                 data={"subjects": 3 if other_id else 2},
             )
-            cases.case_set_next_step(case=case, text=_("The portal is fetching and checking your records."))
             _queue_verification(application)
     except IntegrityError:
         existing = _live_duplicate(keyed_hash(child_id), year, stage)
         if existing is None:
             raise
-        raise DuplicateApplication(existing.case.reference_no) from None
+        raise DuplicateApplication(existing) from None
     return application
 
 

@@ -14,6 +14,7 @@ from licensing.models import (
     InspectionCampaign,
     Inspector,
     Institution,
+    KindMaterial,
     LicenceCounter,
     LicensingSettings,
     ListEntry,
@@ -36,6 +37,18 @@ class ReadOnly(admin.ModelAdmin):
 class ReviewDepartmentAdmin(admin.ModelAdmin):
     list_display = ["kind", "department", "working_days"]
     list_filter = ["kind"]
+
+
+@admin.register(KindMaterial)
+class KindMaterialAdmin(admin.ModelAdmin):
+    """The materials list per kind of application: key ones are needed for acceptance, required non-key
+    ones may follow (容缺), fetched ones come from the exchange (an upload when the registry has none)."""
+
+    list_display = ["kind", "order", "name", "source", "key", "required", "note"]
+    list_display_links = ["name"]
+    list_editable = ["order", "source", "key", "required"]
+    list_filter = ["kind", "source", "key"]
+    search_fields = ["name"]
 
 
 @admin.register(LicensingSettings)

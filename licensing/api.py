@@ -24,7 +24,6 @@ from licensing.serializers import (
     UploadSerializer,
 )
 from portal.accounts.models import Role
-from portal.cases.services import attachment_add
 from portal.core.api import Conflict, FirstRendererNegotiation
 
 ISSUED = {ApplicationState.LICENCE_ISSUED, ApplicationState.DELIVERED}
@@ -96,8 +95,8 @@ class AttachmentView(APIView):
         application = selectors.application_for_user(request.user, reference_no)
         data = UploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attachment = attachment_add(
-            case=application.case,
+        attachment = services.material_upload(
+            application=application,
             by=request.user,
             kind=data.validated_data["kind"],
             uploaded_file=data.validated_data["file"],

@@ -10,9 +10,11 @@ class LicensingConfig(AppConfig):
 
     def ready(self):
         from django.db.models import Q
+        from django.db.models.signals import post_migrate
 
         from licensing import (
             catalogue,
+            materials,
             services,
             tasks,  # noqa: F401 - registers the Celery tasks
         )
@@ -35,9 +37,18 @@ class LicensingConfig(AppConfig):
             ),
             app=self.label,
         )
-        editable = ["reviewdepartment", "licensingsettings", "listentry", "inspector", "inspectioncampaign"]
+        post_migrate.connect(materials.ensure_default_materials, sender=self)
+        editable = [
+            "reviewdepartment",
+            "kindmaterial",
+            "licensingsettings",
+            "listentry",
+            "inspector",
+            "inspectioncampaign",
+        ]
         bureau = {f"licensing.{verb}_{model}" for model in editable for verb in ("view", "add", "change")}
         bureau |= {"licensing.delete_reviewdepartment", "licensing.delete_listentry"}
+        bureau |= {"licensing.delete_kindmaterial"}
         bureau |= {
             f"licensing.view_{m}"
             for m in ("application", "departmentreview", "institution", "inspection", "licencecounter")

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from licensing.models import Kind, Level
+from portal.cases.forms import UploadForm
 from portal.core.forms import AccessibleFormMixin
 
 
@@ -34,3 +35,20 @@ class AcceptForm(NoteForm):
     def __init__(self, *args, materials=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["missing"].choices = [(m["name"], m["name"]) for m in materials if not m["key"]]
+
+
+class MaterialUploadForm(UploadForm):
+    """An upload of one material of the application's list (the ones to upload first)."""
+
+    kind = forms.ChoiceField(label=_("Which material is this?"))
+
+    def __init__(self, *args, materials=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        to_upload = [(m["name"], m["name"]) for m in materials if m["source"] == "upload"]
+        fetched = [(m["name"], m["name"]) for m in materials if m["source"] != "upload"]
+        choices = [("", _("Choose…"))]
+        if to_upload:
+            choices.append((_("Materials to upload"), to_upload))
+        if fetched:
+            choices.append((_("Records we fetch (upload only if we ask you to)"), fetched))
+        self.fields["kind"].choices = choices

@@ -83,6 +83,46 @@ class ReviewDepartment(models.Model):
         return f"{self.get_kind_display()}: {self.department}"
 
 
+class MaterialSource(models.TextChoices):
+    """Where a material of an application comes from: an upload, or a registry the exchange reaches."""
+
+    UPLOAD = "upload", _("Uploaded by the applicant")
+    MARKET_REGULATION = "market_regulation", _("Fetched: market regulation (市场监管)")
+    REAL_ESTATE = "real_estate", _("Fetched: real estate (不动产)")
+
+
+class KindMaterial(models.Model):
+    """One material of the list for one kind of application (申请材料清单), edited by the bureau. Key
+    materials must be in before the bureau accepts; a required non-key one may follow (容缺). A material
+    the exchange can fetch is fetched when the application is made; when the registry has no answer it is
+    uploaded instead."""
+
+    kind = models.CharField(_("kind of application"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("material"), max_length=100)
+    source = models.CharField(
+        _("how it is obtained"), max_length=24, choices=MaterialSource.choices, default=MaterialSource.UPLOAD
+    )
+    key = models.BooleanField(
+        _("key material"), default=True, help_text=_("Non-key materials may be supplemented later (容缺).")
+    )
+    required = models.BooleanField(_("required"), default=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["kind", "order", "pk"]
+        verbose_name = _("material of a kind of application")
+        verbose_name_plural = _("materials per kind of application")
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="one_material_name_per_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name}"
+
+    @property
+    def fetched(self) -> bool:
+        return self.source != MaterialSource.UPLOAD
+
+
 class LicensingSettings(models.Model):
     """The bureau's settings for the service (one row per district)."""
 
@@ -160,6 +200,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
         protected=True,
     )
     checks = models.JSONField(_("checks"), default=list, blank=True)
+    materials = models.JSONField(
+        _("materials list"),
+        default=list,
+        blank=True,
+        help_text=_("The kind's list when the application was made, with what was fetched."),
+    )
     missing_materials = models.JSONField(_("materials missing (容缺)"), default=list, blank=True)
     supplement_due = models.DateField(_("supplement due"), null=True, blank=True)
     supplement_overdue_at = models.DateTimeField(_("supplement overdue flagged at"), null=True, blank=True)
@@ -459,6 +505,12 @@ class InspectionCampaign(ConcurrentTransitionMixin, models.Model):
     share_percent = models.PositiveSmallIntegerField(_("share of institutions (%)"), default=20)
     inspectors = models.ManyToManyField(Inspector, related_name="campaigns", verbose_name=_("inspector pool"))
     seed = models.CharField(_("seed"), max_length=64, blank=True)
+    population = models.JSONField(
+        _("institutions drawn from"),
+        default=list,
+        blank=True,
+        help_text=_("The credit codes of the licensed institutions at the draw (published)."),
+    )
     state = FSMField(
         _("state"), max_length=16, choices=CampaignState.choices, default=CampaignState.DRAFT, protected=True
     )
@@ -474,9 +526,9 @@ class InspectionCampaign(ConcurrentTransitionMixin, models.Model):
         return self.name
 
     @transition(field=state, source=CampaignState.DRAFT, target=CampaignState.DRAWN)
-    def mark_drawn(self, *, seed: str, at):
-        """The draw is made with ``seed`` (published with the results)."""
-        self.seed, self.drawn_at = seed, at
+    def mark_drawn(self, *, seed: str, population: list[str], at):
+        """The draw is made with ``seed`` from ``population`` (both published with the results)."""
+        self.seed, self.population, self.drawn_at = seed, list(population), at
 
     @transition(field=state, source=CampaignState.DRAWN, target=CampaignState.PUBLISHED)
     def publish(self, *, at):
@@ -501,6 +553,14 @@ class Inspection(models.Model):
         _("result"), max_length=16, choices=InspectionResult.choices, default=InspectionResult.PENDING
     )
     findings = models.TextField(_("findings"), blank=True)
+    excluded = models.JSONField(
+        _("inspectors excluded (linked)"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The codes of the pool's inspectors linked to the institution at the draw (回避, published)."
+        ),
+    )
     recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True, default=None)
     position = models.PositiveSmallIntegerField(default=0)
 

@@ -80,6 +80,7 @@ def published_inspections() -> list[dict]:
                 "drawn_at": campaign.drawn_at.isoformat() if campaign.drawn_at else None,
                 "published_at": campaign.published_at.isoformat() if campaign.published_at else None,
                 "pool": sorted(i.code for i in campaign.inspectors.all()),
+                "population": campaign.population,
                 "inspections": [
                     {
                         "credit_code": i.institution.credit_code,
@@ -89,6 +90,7 @@ def published_inspections() -> list[dict]:
                         "result": i.result,
                         "result_label": str(i.get_result_display()),
                         "findings": i.findings,
+                        "excluded": i.excluded,
                     }
                     for i in campaign.inspections.all()
                 ],

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from licensing.materials import application_materials
 from licensing.models import ApplicationState, Kind, Level
 from portal.cases.selectors import case_summary
 from portal.deliveries.selectors import delivery_for_case
@@ -58,6 +59,19 @@ class ReviewSerializer(serializers.Serializer):
         return obj.is_overdue()
 
 
+@extend_schema_serializer(component_name="LicensingMaterial")
+class MaterialSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    key = serializers.BooleanField()
+    required = serializers.BooleanField()
+    source = serializers.ChoiceField(choices=["fetched", "upload"])
+    registry = serializers.CharField()
+    fetched = serializers.BooleanField()
+    uploaded = serializers.BooleanField()
+    missing = serializers.BooleanField(help_text="named in the 容缺 list, to be supplemented")
+    reason = serializers.CharField()
+
+
 @extend_schema_serializer(component_name="LicensingApplication")
 class ApplicationSerializer(serializers.Serializer):
     reference_no = serializers.CharField(source="case.reference_no")
@@ -76,6 +90,7 @@ class ApplicationSerializer(serializers.Serializer):
     address = serializers.CharField()
     capacity = serializers.IntegerField()
     reviews = ReviewSerializer(many=True)
+    materials = serializers.SerializerMethodField()
     missing_materials = serializers.ListField(child=serializers.CharField())
     supplement_due = serializers.DateField(allow_null=True)
     supplement_overdue = serializers.SerializerMethodField()
@@ -98,6 +113,10 @@ class ApplicationSerializer(serializers.Serializer):
 
     def get_delivery(self, obj) -> dict | None:
         return delivery_for_case(obj.case)
+
+    @extend_schema_field(MaterialSerializer(many=True))
+    def get_materials(self, obj):
+        return MaterialSerializer(application_materials(obj), many=True).data
 
     def get_supplement_overdue(self, obj) -> bool:
         return obj.supplement_overdue()

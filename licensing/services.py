@@ -19,6 +19,7 @@ from exchange import sources as X
 from exchange.errors import ExchangeError, Mismatch, NotFound
 from exchange.services import authorisations_grant, lookup
 from licensing import draw as D
+from licensing import materials as M
 from licensing.catalogue import ITEM, LicensingAction, application_forbidden
 from licensing.models import (
     LICENSED_KINDS,
@@ -48,7 +49,7 @@ from portal.cases import workflow
 from portal.cases.models import Channel
 from portal.cases.workdays import add_working_days
 from portal.cases.workflow import ActionNotAllowed, perform
-from portal.catalog.models import MaterialSource, ServiceItem
+from portal.catalog.models import ServiceItem
 from portal.core import pii
 from portal.core.idcodes import normalize_credit_code
 from portal.deliveries.models import DeliveryStatus
@@ -232,6 +233,9 @@ def application_apply(
         )
     check = _registry_check(applicant=applicant, credit_code=data["credit_code"])  # outside a transaction
     checks = [check, {"name": "black_list", "result": "pass", "reason": _("Not on the black list.")}]
+    listed = M.fetch_materials(
+        applicant=applicant, kind=data["kind"], address=data["address"], registry_check=check
+    )  # the kind's list, what the exchange can fetch fetched (outside a transaction too)
     district = _district()
     service = ServiceItem.objects.get(code=ITEM)
     try:
@@ -262,13 +266,21 @@ def application_apply(
                 institution.registry_checked_at = timezone.now()
             institution.save()
             application = Application.objects.create(
-                case=case, applicant=applicant, institution=institution, checks=checks, **data
+                case=case,
+                applicant=applicant,
+                institution=institution,
+                checks=checks,
+                materials=listed,
+                **data,
             )
             cases.case_log_event(
                 case=case,
                 action=LicensingAction.CHECKED,
                 by=by or applicant,
-                data={"results": {c["name"]: c["result"] for c in checks}},
+                data={
+                    "results": {c["name"]: c["result"] for c in checks},
+                    "fetched": [m["name"] for m in listed if m["fetched"]],
+                },
             )
             cases.case_set_next_step(
                 case=case,
@@ -302,13 +314,12 @@ def _duplicate(existing: Application) -> ActionNotAllowed:
 
 
 def materials(application: Application) -> list[dict]:
-    """The catalogue's materials to upload, each with whether it is key and whether a file is in."""
-    uploaded = set(application.case.attachments.values_list("kind", flat=True))
-    return [
-        {"name": m.name, "key": m.key and m.required, "uploaded": m.name in uploaded}
-        for m in application.case.service.materials.all()
-        if m.source == MaterialSource.UPLOAD
-    ]
+    """The application's materials list (its kind's), each with fetched / uploaded / missing."""
+    return M.application_materials(application)
+
+
+def material_upload(*, application: Application, by: User, kind: str, uploaded_file):
+    return M.material_upload(application=application, by=by, kind=kind, uploaded_file=uploaded_file)
 
 
 def _missing_uploads(application: Application, names) -> list[str]:
@@ -324,24 +335,24 @@ def application_accept(*, application: Application, by: User, missing=(), note: 
     deadline (容缺). The departments' reviews open at once, in parallel, each with its due date."""
     if not bureau_in_scope(application, by):
         raise PermissionDenied(application_forbidden(application, by, "accept"))
-    missing = [m.strip() for m in (missing or []) if m and m.strip()]
+    named = [m.strip() for m in (missing or []) if m and m.strip()]
     listed = {m["name"]: m for m in materials(application)}
-    unknown = [m for m in missing if m not in listed]
-    if unknown:
-        raise ValidationError(
-            {"missing": [_("Not a material of this service: %(names)s.") % {"names": "、".join(unknown)}]}
-        )
-    key_missing = [m for m in missing if listed[m]["key"]]
-    if key_missing:
+    missing = M.to_supplement(application, named)  # ValidationError for a name not on the list
+    key_named = [m for m in named if listed[m]["key"]]
+    if key_named:
         raise ActionNotAllowed(
             _("A key material cannot be accepted missing (容缺 is for non-key materials only): %(names)s.")
-            % {"names": "、".join(key_missing)},
+            % {"names": "、".join(key_named)},
             code="key_missing",
         )
-    not_in = [m["name"] for m in listed.values() if m["key"] and not m["uploaded"]]
-    if not_in:
+    key_absent = [m["name"] for m in listed.values() if m["key"] and not m["present"]]
+    if key_absent:
         raise ActionNotAllowed(
-            _("Key materials are not uploaded yet: %(names)s.") % {"names": "、".join(not_in)},
+            _(
+                "The application cannot be accepted: key materials are missing (%(names)s). "
+                "Only non-key materials may follow later (容缺)."
+            )
+            % {"names": "、".join(key_absent)},
             code="materials",
         )
     today = cases.local_today()
@@ -750,12 +761,21 @@ def campaign_draw(*, campaign: InspectionCampaign, by: User, seed: str = "") -> 
 
         def then(c: InspectionCampaign) -> None:
             for position, (code, inspector_codes) in enumerate(assignment):
+                excluded = sorted(i for i, (_i, linked) in pool.items() if code in linked)
                 inspection = Inspection.objects.create(
-                    campaign=c, institution=institutions[code], position=position
+                    campaign=c, institution=institutions[code], position=position, excluded=excluded
                 )
                 inspection.inspectors.set([pool[i][0] for i in inspector_codes])
 
-        return perform(locked, "mark_drawn", by=by, then=then, seed=seed, at=timezone.now())
+        return perform(
+            locked,
+            "mark_drawn",
+            by=by,
+            then=then,
+            seed=seed,
+            population=sorted(institutions),
+            at=timezone.now(),
+        )
 
 
 def inspection_record(*, inspection: Inspection, by: User, result: str, findings: str = "") -> Inspection:

@@ -9,13 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from licensing import materials as kind_materials
 from licensing import selectors, services
 from licensing.api import act
-from licensing.forms import AcceptForm, ApplyForm, NoteForm
+from licensing.forms import AcceptForm, ApplyForm, MaterialUploadForm, NoteForm
 from licensing.models import ApplicationState, ReviewState
-from portal.cases.forms import UploadForm
 from portal.cases.selectors import case_summary, case_timeline
-from portal.cases.services import attachment_add, local_today
+from portal.cases.services import local_today
 from portal.cases.workflow import ActionNotAllowed
 from portal.core.views import role_required
 from portal.deliveries.selectors import delivery_for_case
@@ -70,7 +70,8 @@ def apply(request):
                 request, _("Application %(ref)s submitted.") % {"ref": application.case.reference_no}
             )
             return redirect("licensing:application", application.case.reference_no)
-    return render(request, "licensing/apply.html", {"form": form})
+    context = {"form": form, "lists": kind_materials.lists_per_kind()}
+    return render(request, "licensing/apply.html", context)
 
 
 @login_required
@@ -78,11 +79,12 @@ def application(request, reference_no):
     app = selectors.application_for_user(request.user, reference_no)
     if app.case.applicant_id != request.user.pk:
         raise Http404
-    upload = UploadForm(request.POST or None, request.FILES or None)
+    listed = services.materials(app)
+    upload = MaterialUploadForm(request.POST or None, request.FILES or None, materials=listed)
     if request.method == "POST" and upload.is_valid():
         try:
-            attachment_add(
-                case=app.case,
+            services.material_upload(
+                application=app,
                 by=request.user,
                 kind=upload.cleaned_data["kind"],
                 uploaded_file=upload.cleaned_data["file"],
@@ -93,6 +95,7 @@ def application(request, reference_no):
             messages.success(request, _("File added."))
             return redirect("licensing:application", reference_no)
     context = {**_case_context(app, request.user), "upload": upload, "note_form": NoteForm()}
+    context["materials"] = listed
     return render(request, "licensing/application.html", context)
 
 
@@ -168,6 +171,9 @@ def bureau_case(request, reference_no):
     app = selectors.application_for_user(request.user, reference_no)
     context = _case_context(app, request.user)
     context["accept_form"] = AcceptForm(materials=context["materials"])
+    if app.state == ApplicationState.AWAITING_MATERIALS:
+        context["will_follow"] = kind_materials.to_supplement(app)
+        context["key_absent"] = [m["name"] for m in context["materials"] if m["key"] and not m["present"]]
     context["form"] = NoteForm()
     return render(request, "licensing/bureau_case.html", context)
 

@@ -151,6 +151,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "portal.accounts.lockout.username_from_request"
+# what axes copies of the request's GET/POST data into its attempt records: no phone number, no code
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "phone", "code", "password"]
 AXES_VERBOSE = False
 
 OTP_TTL = timedelta(minutes=5)
@@ -306,14 +308,43 @@ EMAIL_BACKEND = env(
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@edu.example.gov.cn")
 
-# --- logging: ID numbers are masked in every log line ---------------------------------------------------
+# --- logging: ID and phone numbers are masked in every log line ------------------------------------------
+# Every handler carries the mask filter, Django's own included: its default "django" logger (console in
+# DEBUG, mail to admins) and runserver's access log ("django.server", which writes query strings) are
+# replaced here by masked handlers. gunicorn's access log is masked by portal.core.access_log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_pii": {"()": "portal.core.pii.MaskPiiLogFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_pii"]}},
+    "filters": {
+        "mask_pii": {"()": "portal.core.pii.MaskPiiLogFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_pii"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_pii"],
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "mask_pii"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},  # and the root's console, by propagation
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- production hardening (manage.py check --deploy passes with DEBUG=False) ------------------------------
@@ -354,3 +385,20 @@ CELERY_BEAT_SCHEDULE["admission-finalise"] = {"task": "admission.finalise_due", 
 CELERY_BEAT_SCHEDULE["afterschool-sweep"] = {"task": "afterschool.sweep", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["afterschool-term-end"] = {"task": "afterschool.close_ended_terms", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["licensing-overdue"] = {"task": "licensing.flag_overdue", "schedule": 3600.0}
+# student status: the daily suspension reminders (a month before the end, at the end); lost 户籍 checks
+CELERY_BEAT_SCHEDULE["studentstatus-suspension-reminders"] = {
+    "task": "studentstatus.remind_suspensions",
+    "schedule": crontab(hour=7, minute=30),
+}
+CELERY_BEAT_SCHEDULE["studentstatus-sweep"] = {"task": "studentstatus.sweep", "schedule": 600.0}
+
+# student status: transfer steps past their 10 working days flagged and told to the bureau (once per step);
+# graduation certificates whose render job was lost queued again
+CELERY_BEAT_SCHEDULE["studentstatus-overdue"] = {
+    "task": "studentstatus.flag_overdue_steps",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["studentstatus-certificates"] = {
+    "task": "studentstatus.requeue_certificates",
+    "schedule": 1800.0,
+}

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template import engines
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.core.http import verify_signature
-from portal.core.pii import mask_phone
+from portal.core.pii import keyed_hash, mask_phone
 from sandbox.models import Person, SmsMessage
 
 # only a number the message calls a verification code: reference numbers (JY-ENR-2027-000123), amounts and
@@ -61,18 +61,31 @@ def one_time_code(text: str) -> str | None:
     return match[1] if match else None
 
 
-@require_GET
+def _inbox_phone(request) -> str:
+    """Whose inbox: ``to=<keyed hash>`` (the link on the portal's sign-in page: no number in its URL), a
+    number POSTed by the page's own form, or ``?phone=`` (kept for scripts)."""
+    token = request.GET.get("to", "").strip().lower()
+    if token:
+        numbers = SmsMessage.objects.order_by().values_list("phone", flat=True).distinct()
+        return next((n for n in numbers if keyed_hash(n) == token), "")
+    return (request.POST.get("phone") or request.GET.get("phone") or "").strip()
+
+
+@csrf_exempt  # a read-only test page of the SMS stand-in; POST only keeps the number out of the URL
+@require_http_methods(["GET", "POST"])
 def sms_inbox(request):
-    """What a tester's phone would show: ``GET /sandbox/sms/?phone=…``, newest first — a readable page
-    for a browser, JSON (Chinese as is, not ``\\u`` escapes) for scripts and tests."""
-    phone = request.GET.get("phone", "").strip()
+    """What a tester's phone would show: ``GET /sandbox/sms/?to=<keyed hash>`` (or the number POSTed),
+    newest first — a readable page for a browser, JSON (Chinese as is, not ``\\u`` escapes) for scripts
+    and tests."""
+    phone = _inbox_phone(request)
     messages = [
         {"text": m.text, "code": one_time_code(m.text), "sent_at": m.sent_at}
         for m in (SmsMessage.objects.filter(phone=phone)[:50] if phone else [])
     ]
     if "text/html" in request.headers.get("Accept", ""):
         template = engines["django"].from_string(INBOX_PAGE.read_text(encoding="utf-8"))
-        context = {"phone": phone, "masked_phone": mask_phone(phone), "messages": messages}
+        asked = bool(phone or request.GET.get("to"))
+        context = {"asked": asked, "masked_phone": mask_phone(phone) or "—", "messages": messages}
         return HttpResponse(template.render(context, request))
     for m in messages:
         m["sent_at"] = m["sent_at"].isoformat()

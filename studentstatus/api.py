@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from portal.cases import services as cases
 from studentstatus import selectors
-from studentstatus.services import transfers
+from studentstatus.services import corrections, resumptions, suspensions, transfers
 
 CREATE = {
     "transfers": (
@@ -31,9 +31,10 @@ ACTIONS = {
     },
 }
 PARAMS = {}  # (kind, action) → extra body fields the service takes
+ATTACH = {}  # kind → the service that takes its uploads (default: the kernel's attachment_add)
 
 
-def register_kind(kind: str, *, create=None, actions=None, params=None) -> None:
+def register_kind(kind: str, *, create=None, actions=None, params=None, attach=None) -> None:
     """The other kinds join the same views from their service modules."""
     if create:
         CREATE[kind] = create
@@ -41,6 +42,15 @@ def register_kind(kind: str, *, create=None, actions=None, params=None) -> None:
         ACTIONS[kind] = actions
     for action, names in (params or {}).items():
         PARAMS[(kind, action)] = names
+    if attach:
+        ATTACH[kind] = attach
+
+
+def attach(kind: str, obj, *, by, kind_of_file: str, uploaded_file):
+    """Upload a file to ``obj``'s case through the kind's own service, or the kernel's."""
+    if kind in ATTACH:
+        return ATTACH[kind](obj=obj, by=by, kind=kind_of_file, uploaded_file=uploaded_file)
+    return cases.attachment_add(case=obj.case, by=by, kind=kind_of_file, uploaded_file=uploaded_file)
 
 
 class Pagination(PageNumberPagination):
@@ -136,8 +146,8 @@ class AttachmentView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             return Response({"file": [_("Choose a file to upload.")]}, status=status.HTTP_400_BAD_REQUEST)
-        attachment = cases.attachment_add(
-            case=obj.case, by=request.user, kind=request.data.get("kind", ""), uploaded_file=upload
+        attachment = attach(
+            kind, obj, by=request.user, kind_of_file=request.data.get("kind", ""), uploaded_file=upload
         )
         return Response(
             {
@@ -173,3 +183,78 @@ def record_data(record) -> dict:
         "entry_year": record.entry_year,
         "status": record.status,
     }
+
+
+# --- suspensions (休学), resumptions (复学), corrections (信息更正): issue 14 items 3 and 4 --------------
+
+register_kind(
+    "suspensions",
+    create=(
+        ("student_id_number", "months", "reason"),
+        lambda user, d: suspensions.suspension_apply(guardian=user, **d),
+    ),
+    actions={
+        "approve": suspensions.suspension_approve,
+        "reject": suspensions.suspension_reject,
+        "withdraw": suspensions.suspension_withdraw,
+    },
+    attach=suspensions.certificate_attach,
+)
+register_kind(
+    "resumptions",
+    create=(("student_id_number",), lambda user, d: resumptions.resumption_apply(guardian=user, **d)),
+    actions={"approve": resumptions.resumption_approve, "reject": resumptions.resumption_reject},
+    params={"approve": ("grade",)},
+    attach=suspensions.certificate_attach,
+)
+register_kind(
+    "corrections",
+    create=(
+        ("student_id_number", "field", "new_value"),
+        lambda user, d: corrections.correction_apply(guardian=user, **d),
+    ),
+    actions={"approve": corrections.correction_approve, "reject": corrections.correction_reject},
+)
+
+
+class RecordCertificateView(APIView):
+    """``GET /api/v1/studentstatus/records/{student_no}/certificate.pdf``: the graduation certificate
+    (学历证明) of a graduated junior pupil. The school, the district's bureau and the pupil's guardian (by
+    户口簿 or birth record) may download it; anyone else gets 404; not graduated → 409."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="studentstatus_record_certificate",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, student_no):
+        from studentstatus.views_graduation import certificate_response
+
+        return certificate_response(_record_by_student_no(request.user, student_no))
+
+
+def _record_by_student_no(user, student_no: str):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from portal.accounts.models import Role
+    from portal.cases.workflow import ActionNotAllowed
+    from portal.core import pii
+    from studentstatus.services import common
+
+    student_no = (student_no or "").strip().upper()
+    if not student_no.startswith("G") or len(student_no) != 19:
+        raise Http404
+    record = selectors.records_of(user).filter(student_no_hash=pii.keyed_hash(student_no)).first()
+    if record is not None:
+        return record
+    if user.role != Role.CITIZEN:
+        raise Http404
+    try:
+        return common.guardian_record(
+            guardian=user, student_id_number=student_no[1:], purpose="下载学历证明：核验监护关系"
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        if isinstance(exc, ActionNotAllowed):
+            raise
+        raise Http404 from None

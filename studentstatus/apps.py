@@ -10,6 +10,7 @@ class StudentStatusConfig(AppConfig):
     def ready(self):
         from studentstatus import (
             catalogue,  # noqa: F401 - items, event actions, workflows
+            catalogue_graduation,  # noqa: F401 - the graduation item, its actions and workflow
             views_registry,
         )
 

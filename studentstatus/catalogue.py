@@ -22,6 +22,7 @@ class StatusAction(models.TextChoices):
     SUSPENSION_REJECTED = "studentstatus.suspension_rejected", _("Suspension rejected")
     SUSPENSION_WITHDRAWN = "studentstatus.suspension_withdrawn", _("Suspension withdrawn")
     SUSPENSION_ENDED = "studentstatus.suspension_ended", _("Suspension ended")
+    SUSPENSION_REMINDED = "studentstatus.suspension_reminded", _("Family reminded of the suspension's end")
     RESUMPTION_APPROVED = "studentstatus.resumption_approved", _("Resumption approved")
     RESUMPTION_REJECTED = "studentstatus.resumption_rejected", _("Resumption rejected")
     CORRECTION_MATCHED = "studentstatus.correction_matched", _("Matches the household registry (秒批)")
@@ -62,7 +63,6 @@ CORRECTION_SPEC = ItemSpec(
         ("学校审核", "与户籍不一致的，学校10个工作日内审核，可看到户籍登记的信息。"),
     ),
     office_hours="工作日 上午9:00—12:00，下午13:30—17:00（法定节假日除外）",
-    # claimed (owner_app) once the correction service and its online page exist; until then the counter
 )
 
 
@@ -97,6 +97,7 @@ def _register_workflows() -> None:
         reference=lambda record: _("Student record %(no)s") % {"no": record.masked_student_no},
         case=lambda record: None,  # a record has no case of its own; its history is StudentRecordHistory
         select_related=("school", "school__district"),
+        state_field="status",
     )
     workflow.register(
         m.Transfer,
@@ -174,6 +175,7 @@ def _register_workflows() -> None:
 
 register(CORRECTION_SPEC)
 claim(TRANSFER_ITEM, "studentstatus", start_url_name="studentstatus:transfer_apply")
-# SUS (休学/复学) is claimed once the suspension and resumption services and their pages exist
+claim(SUSPENSION_ITEM, "studentstatus", start_url_name="studentstatus:suspension_apply")
+claim(CORRECTION_ITEM, "studentstatus", start_url_name="studentstatus:correction_apply")
 register_actions(StatusAction)
 _register_workflows()

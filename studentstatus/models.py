@@ -315,6 +315,8 @@ class SuspensionState(models.TextChoices):
 
 HOSPITAL_CERTIFICATE = "hospital_certificate"
 MEDICAL_CERTIFICATE = "medical_certificate"
+SUSPENSION_MONTHS = range(3, 13)  # one application: 3 to 12 months (DOMAIN.md: normally a year)
+MAX_MONTHS_IN_A_ROW = 24  # with extensions, never more than 2 years in a row
 
 
 def _has_attachment(case, kind: str) -> bool:
@@ -350,8 +352,31 @@ class Suspension(StepCase):
 
     class Meta:
         ordering = ["-case__submitted_at"]
+        constraints = [
+            # the database's guard: one suspension application of a pupil under review at a time
+            models.UniqueConstraint(
+                fields=["record"],
+                condition=Q(state="submitted"),
+                name="one_submitted_suspension_per_record",
+            )
+        ]
         verbose_name = _("suspension (休学)")
         verbose_name_plural = _("suspensions (休学)")
+
+    def months_in_a_row(self) -> int:
+        """Months of the record's running suspensions (approved, not yet ended by a resumption) with this
+        one: what the 24-month cap counts."""
+        running = Suspension.objects.filter(record_id=self.record_id, state=SuspensionState.APPROVED)
+        return sum(running.exclude(pk=self.pk).values_list("months", flat=True)) + self.months
+
+    @refusal(
+        lambda s: (
+            _("A suspension may last at most %(max)d months in a row; with this one it would be %(n)d.")
+            % {"max": MAX_MONTHS_IN_A_ROW, "n": s.months_in_a_row()}
+        )
+    )
+    def within_cap(self) -> bool:
+        return self.months_in_a_row() <= MAX_MONTHS_IN_A_ROW
 
     def whose_step(self, user) -> bool:
         if self.state != SuspensionState.SUBMITTED:  # closed: 409 for those who took part
@@ -370,12 +395,12 @@ class Suspension(StepCase):
         field=state,
         source=SuspensionState.SUBMITTED,
         target=RETURN_VALUE(SuspensionState.SUBMITTED, SuspensionState.APPROVED),
-        conditions=[has_certificate],
+        conditions=[has_certificate, within_cap],
         permission=lambda s, u: s.whose_step(u),
     )
     def approve(self, *, now=None, today=None):
         """The school agrees (the bureau's step is next, due in 10 working days), then the bureau: the
-        suspension is approved and the service suspends the record."""
+        suspension is approved and the service suspends the record (or extends the running suspension)."""
         if self.school_approved_at is None:
             self.school_approved_at = now
             return SuspensionState.SUBMITTED
@@ -433,6 +458,13 @@ class Resumption(StepCase):
 
     class Meta:
         ordering = ["-case__submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record"],
+                condition=Q(state="submitted"),
+                name="one_submitted_resumption_per_record",
+            )
+        ]
         verbose_name = _("resumption (复学)")
         verbose_name_plural = _("resumptions (复学)")
 
@@ -443,11 +475,15 @@ class Resumption(StepCase):
     def has_certificate(self) -> bool:
         return _has_attachment(self.case, MEDICAL_CERTIFICATE)
 
+    @refusal(_("The student record is not suspended; there is nothing to resume."))
+    def record_suspended(self) -> bool:
+        return self.record.status == RecordStatus.SUSPENDED
+
     @transition(
         field=state,
         source=ResumptionState.SUBMITTED,
         target=ResumptionState.APPROVED,
-        conditions=[has_certificate],
+        conditions=[has_certificate, record_suspended],
         permission=lambda r, u: r.whose_step(u),
     )
     def approve(self, *, grade: int):
@@ -505,6 +541,13 @@ class Correction(StepCase):
 
     class Meta:
         ordering = ["-case__submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "field"],
+                condition=Q(state__in=("verifying", "needs_review")),
+                name="one_running_correction_per_record_field",
+            )
+        ]
         verbose_name = _("correction (信息更正)")
         verbose_name_plural = _("corrections (信息更正)")
 
@@ -546,3 +589,12 @@ class Correction(StepCase):
     )
     def reject(self):
         """The school refuses (a reason is required)."""
+
+
+# --- graduation (毕业) and its certificates: a module of their own, imported here for the app's models ----
+
+from studentstatus.models_graduation import (  # noqa: E402, F401
+    GraduationCertificate,
+    GraduationRun,
+    RunState,
+)

@@ -11,12 +11,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from portal.accounts.models import Role
-from portal.cases import services as cases
 from portal.cases.selectors import case_timeline
 from portal.cases.workflow import ActionNotAllowed
 from studentstatus import api, selectors
 
 STAFF = (Role.CLERK, Role.BUREAU)
+KIND_LABELS = {
+    "transfers": gettext_lazy("Transfers (转学)"),
+    "suspensions": gettext_lazy("Suspensions (休学)"),
+    "resumptions": gettext_lazy("Resumptions (复学)"),
+    "corrections": gettext_lazy("Corrections (信息更正)"),
+}
 
 
 class TransferForm(forms.Form):
@@ -60,7 +65,19 @@ def case_page(request, kind, reference_no):
     if obj is None:
         raise Http404
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and request.FILES.get("file") and not request.POST.get("action"):
+        try:  # an upload (the certificate), through the kind's own check when it has one
+            api.attach(
+                kind,
+                obj,
+                by=request.user,
+                kind_of_file=request.POST.get("kind", ""),
+                uploaded_file=request.FILES["file"],
+            )
+            return redirect("studentstatus:case", kind, reference_no)
+        except (ValidationError, PermissionDenied) as exc:
+            error = "; ".join(getattr(exc, "messages", [str(exc)]))
+    elif request.method == "POST":
         action = request.POST.get("action", "")
         service = api.ACTIONS.get(kind, {}).get(action)
         try:
@@ -75,17 +92,6 @@ def case_page(request, kind, reference_no):
             error = "; ".join(exc.messages)
         except PermissionDenied as exc:
             error = str(exc)
-    if request.method == "POST" and request.FILES.get("file"):
-        try:
-            cases.attachment_add(
-                case=obj.case,
-                by=request.user,
-                kind=request.POST.get("kind", ""),
-                uploaded_file=request.FILES["file"],
-            )
-            return redirect("studentstatus:case", kind, reference_no)
-        except (ValidationError, PermissionDenied) as exc:
-            error = "; ".join(getattr(exc, "messages", [str(exc)]))
     data = selectors.representation(kind, obj, request.user)
     context = {
         "obj": obj,
@@ -122,9 +128,19 @@ def queue(request):
                     "mine": mine,
                 }
             )
+    if request.GET.get("mine"):
+        rows = [r for r in rows if r["mine"]]
+    if request.GET.get("overdue"):
+        rows = [r for r in rows if r["overdue"]]
     rows.sort(key=lambda r: (not r["overdue"], not r["mine"], r["obj"].step_due or today.replace(year=9999)))
     return render(
         request,
         "studentstatus/queue.html",
-        {"rows": rows, "kinds": list(selectors.MODELS), "kind": kind_filter},
+        {
+            "rows": rows,
+            "kinds": [(k, KIND_LABELS.get(k, k)) for k in selectors.MODELS],
+            "kind": kind_filter,
+            "mine": bool(request.GET.get("mine")),
+            "overdue_only": bool(request.GET.get("overdue")),
+        },
     )

@@ -10,3 +10,6 @@ from portal.settings import CACHES, env
 
 ROOT_URLCONF = "bench.enrollment_support.urls"
 CACHES["default"]["KEY_PREFIX"] = env("BENCH_CACHE_KEY_PREFIX", default="")
+
+if env("BENCH_PROFILE_OUT", default=""):  # the profiled server of the submit breakdown (profiling.py)
+    MIDDLEWARE = ["bench.enrollment_support.profiling.ProfileMiddleware", *MIDDLEWARE]  # noqa: F405

@@ -11,7 +11,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from portal.accounts import lockout
+from portal.accounts import lockout, services
 from portal.accounts.models import Role, User
 from portal.core import pii
 from portal.core.models import record_full_view
@@ -39,20 +40,69 @@ class RevealReasonForm(forms.Form):
     )
 
 
+class PortalUserChangeForm(UserChangeForm):
+    """The mobile number is never put into the form (it is shown masked beside it); staff may type a new
+    one, which replaces it. Empty keeps the number as it is."""
+
+    new_phone = forms.CharField(
+        label=_("New mobile number"),
+        required=False,
+        max_length=20,
+        help_text=_("Leave empty to keep the current number."),
+    )
+
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean_new_phone(self):
+        value = self.cleaned_data.get("new_phone", "").strip()
+        if not value:
+            return ""
+        try:
+            phone = services.normalize_phone(value)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["phone"]) from exc
+        if User.objects.filter(phone=phone).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("Another account already has this mobile number."))
+        return phone
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("new_phone"):
+            self.instance.phone = self.cleaned_data["new_phone"]
+        return super().save(commit=commit)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = PortalUserChangeForm
     list_display = ("username", "real_name", "role", "masked_id", "masked_phone", "unit", "is_active")
     list_filter = ("role", "is_active", "is_staff", "district", "department")
     list_select_related = ("school", "district", "department")
-    search_fields = ("username", "real_name", "phone", "email")
-    exclude = ("id_number",)
+    # phone and ID number are encrypted: a full number is found through its keyed hash (get_search_results)
+    search_fields = ("username", "real_name", "email")
+    exclude = ("id_number", "phone")
     actions = ["unlock_sign_in"]
-    readonly_fields = ("id_number_masked", "real_name_verified_at", "last_login", "date_joined")
+    readonly_fields = (
+        "id_number_masked",
+        "masked_phone",
+        "real_name_verified_at",
+        "last_login",
+        "date_joined",
+    )
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (
             _("Person"),
-            {"fields": ("real_name", "id_number_masked", "phone", "email", "real_name_verified_at")},
+            {
+                "fields": (
+                    "real_name",
+                    "id_number_masked",
+                    "masked_phone",
+                    "new_phone",
+                    "email",
+                    "real_name_verified_at",
+                )
+            },
         ),
         (_("Role and unit"), {"fields": ("role", "school", "district", "department")}),
         (
@@ -100,11 +150,17 @@ class UserAdmin(DjangoUserAdmin):
         return fields
 
     def get_search_results(self, request, queryset, search_term):
-        """A full ID number is found through its keyed hash (the column itself is encrypted)."""
+        """A full ID number or mobile number is found through its keyed hash (the columns are encrypted)."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         if ID_NUMBER_RE.match(term):
             results = results | queryset.filter(id_number_hash=pii.keyed_hash(term))
+        try:
+            phone = services.normalize_phone(term)
+        except ValidationError:
+            phone = None
+        if phone:
+            results = results | queryset.filter(phone=phone)
         return results, may_have_duplicates
 
     @admin.action(description=_("Lift the sign-in lockout of the selected users"), permissions=["unlock"])

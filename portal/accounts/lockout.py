@@ -6,6 +6,7 @@ passwords for it; per account and address (axes' combination) a stranger locks o
 Staff lift a lockout with :func:`user_unlock` (the users admin's action), which is logged."""
 
 import logging
+import re
 
 from axes.utils import reset
 from django.conf import settings
@@ -15,7 +16,27 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from portal.core import pii
+
 log = logging.getLogger(__name__)
+
+
+_PHONE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+
+def lockout_name_for_phone(phone: str) -> str:
+    """The name axes counts a phone's failures under: its keyed hash, never the number itself (axes' tables
+    and the admin's attempt lists would otherwise hold every number that tried to sign in)."""
+    return "tel:" + pii.keyed_hash(phone)
+
+
+def lockout_name(value: str | None) -> str | None:
+    """A staff user name as it is; anything that is a mobile number (typed as a phone, or into the user
+    name box) as :func:`lockout_name_for_phone`."""
+    if value is None:
+        return None
+    match = _PHONE.match(re.sub(r"[\s-]", "", str(value)))
+    return lockout_name_for_phone(match[1]) if match else value
 
 
 def username_from_request(request, credentials):
@@ -23,7 +44,7 @@ def username_from_request(request, credentials):
     value = credentials.get("phone") or credentials.get("username")
     if value is None and request is not None and hasattr(request, "POST"):
         value = request.POST.get("phone") or request.POST.get("username")
-    return value
+    return lockout_name(value)
 
 
 def client_ip(request) -> str | None:
@@ -52,7 +73,7 @@ def lockout_response(request, original_response=None, credentials=None):
 
 def lockout_usernames(user) -> list[str]:
     """The names axes counts a user's failures under: the user name (staff) and the phone (citizens)."""
-    return [name for name in (user.username, user.phone) if name]
+    return [lockout_name(name) for name in (user.username, user.phone) if name]
 
 
 def user_unlock(*, user, by) -> int:

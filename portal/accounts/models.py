@@ -6,7 +6,10 @@ whose cases it handles: a school clerk to a school, bureau staff to a district, 
 department. Auditors read only.
 """
 
+import secrets
+
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +31,9 @@ STAFF_ROLES = {Role.CLERK, Role.BUREAU, Role.REVIEWER, Role.AUDITOR}
 
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.CITIZEN)
-    phone = models.CharField(_("mobile phone"), max_length=11, unique=True, null=True, blank=True)
+    # encrypted at rest; found and kept unique through its keyed hash (docs/adr/0019-phone-numbers.md)
+    phone = EncryptedTextField(_("mobile phone"), null=True, blank=True, hash_field="phone_hash")
+    phone_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     real_name = models.CharField(_("real name"), max_length=100, blank=True)
     id_number = EncryptedTextField(_("ID number"), blank=True, default="")
     id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
@@ -85,7 +90,30 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs):
         self.id_number_hash = pii.keyed_hash(self.id_number) if self.id_number else ""
+        self.phone = self.phone or None
+        self.phone_hash = pii.keyed_hash(self.phone) if self.phone else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_hash"}
         super().save(*args, **kwargs)
+
+    def validate_unique(self, exclude=None):
+        """One account per mobile number, checked on the keyed hash (the column itself is encrypted)."""
+        super().validate_unique(exclude)
+        if self.phone and (not exclude or "phone" not in exclude):
+            taken = User.objects.filter(phone=self.phone).exclude(pk=self.pk).exists()
+            if taken:
+                raise ValidationError({"phone": [_("Another account already has this mobile number.")]})
+
+    @property
+    def masked_phone(self) -> str:
+        return pii.mask_phone(self.phone)
+
+    @staticmethod
+    def new_citizen_username() -> str:
+        """A citizen's user name: random, never the phone number (which would then sit in plain text in
+        the users table, the admin log and django-axes' records)."""
+        return f"c{secrets.token_hex(8)}"
 
     @property
     def display_name(self) -> str:
@@ -109,7 +137,9 @@ class OneTimeCode(models.Model):
 
     MAX_ATTEMPTS = 5
 
-    phone = models.CharField(max_length=11, db_index=True)
+    # the number is needed to send the code: encrypted, looked up by its keyed hash
+    phone = EncryptedTextField(hash_field="phone_hash")
+    phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
     code = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -124,3 +154,7 @@ class OneTimeCode(models.Model):
 
     def __str__(self):
         return f"{pii.mask_phone(self.phone)} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        self.phone_hash = pii.keyed_hash(self.phone) if self.phone else ""
+        super().save(*args, **kwargs)

@@ -103,12 +103,12 @@ def citizen_for_phone(*, phone: str) -> User:
         raise ValidationError(
             {"phone": [_("This mobile number is not registered to a person in the household registry.")]}
         )
-    user = User.objects.select_for_update().filter(phone=phone).first()
+    user = User.objects.select_for_update().filter(phone=phone).first()  # by the number's keyed hash
     if user is None:
         from portal.core import pii
 
         user = User.objects.filter(id_number_hash=pii.keyed_hash(person.id_number)).first() or User(
-            username=f"p{phone}", role=Role.CITIZEN
+            username=User.new_citizen_username(), role=Role.CITIZEN
         )
         user.phone = phone
         user.set_unusable_password()

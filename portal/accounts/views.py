@@ -19,10 +19,11 @@ from django.views.decorators.http import require_http_methods
 
 from portal.accounts import identity, services, throttles
 from portal.accounts.forms import CodeForm, PhoneForm, StaffLoginForm
+from portal.core import pii
 from portal.core.forms import add_service_errors
 from portal.core.pii import mask_phone
 
-SESSION_PHONE = "signin_phone"
+SESSION_PHONE = "signin_phone"  # the number being signed in, encrypted (sessions are stored in the database)
 SESSION_NEXT = "signin_next"
 
 
@@ -44,19 +45,32 @@ def _remember_next(request) -> None:
         request.session[SESSION_NEXT] = next_url
 
 
+def _session_phone(request) -> str | None:
+    token = request.session.get(SESSION_PHONE)
+    if not token:
+        return None
+    try:
+        return pii.decrypt_str(token)
+    except (ValueError, TypeError):  # written before the number was encrypted, or by an old key
+        request.session.pop(SESSION_PHONE, None)
+        return None
+
+
 def _render_login(request, *, phone_form=None, code_form=None, phone=None, status=200):
     context = {
         "phone_form": phone_form or PhoneForm(initial={"phone": phone or ""}),
         "code_form": code_form,
         "phone": phone,
         "masked_phone": mask_phone(phone) if phone else "",
+        # the sandbox inbox is opened by the number's keyed hash: no phone number in a URL
+        "inbox_token": pii.keyed_hash(phone) if phone else "",
     }
     return render(request, "accounts/login.html", context, status=status)
 
 
 def _send_code(request, *, phone_form: PhoneForm, at_code_step: bool):
     """Ask the service for a code; on success go to the code step, else show why on the current step."""
-    phone = request.session.get(SESSION_PHONE) if at_code_step else None
+    phone = _session_phone(request) if at_code_step else None
     if not phone_form.is_valid():
         if at_code_step:
             return _render_login(
@@ -71,7 +85,7 @@ def _send_code(request, *, phone_form: PhoneForm, at_code_step: bool):
         except ValidationError as exc:
             add_service_errors(phone_form, exc)
         else:
-            request.session[SESSION_PHONE] = otp.phone
+            request.session[SESSION_PHONE] = pii.encrypt_str(otp.phone)
             messages.info(
                 request,
                 _("A verification code has been sent to %(phone)s.") % {"phone": mask_phone(otp.phone)},
@@ -92,7 +106,7 @@ def _code_form_with(errors) -> CodeForm:
 
 
 def _verify_code(request):
-    phone = request.session.get(SESSION_PHONE)
+    phone = _session_phone(request)
     if not phone:
         messages.warning(request, _("Enter your mobile number first."))
         return redirect("accounts:login")
@@ -118,7 +132,7 @@ def _verify_code(request):
 
 
 @never_cache
-@sensitive_post_parameters("code")
+@sensitive_post_parameters("code", "phone")
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     """Citizen sign-in: 1. mobile number → a code by SMS; 2. the code → signed in, real-name verified."""
@@ -126,7 +140,7 @@ def login_view(request):
     if request.method == "GET":
         if request.user.is_authenticated and "step" not in request.GET:
             return redirect(_after_sign_in(request))
-        phone = request.session.get(SESSION_PHONE)
+        phone = _session_phone(request)
         if phone and request.GET.get("step") == "code":
             return _render_login(request, code_form=CodeForm(), phone=phone)
         return _render_login(request, phone=phone)
@@ -138,9 +152,10 @@ def login_view(request):
         request.session.pop(SESSION_PHONE, None)
         return redirect("accounts:login")
     if action == "resend":
-        if not request.session.get(SESSION_PHONE):
+        phone = _session_phone(request)
+        if not phone:
             return redirect("accounts:login")
-        phone_form = PhoneForm({"phone": request.session[SESSION_PHONE]})
+        phone_form = PhoneForm({"phone": phone})
         return _send_code(request, phone_form=phone_form, at_code_step=True)
     return _send_code(request, phone_form=PhoneForm(request.POST), at_code_step=False)
 

@@ -22,6 +22,7 @@ class CaseAction(models.TextChoices):
     CLOCK_PAUSED = "clock_paused", _("Clock paused (waiting for the applicant)")
     CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
     DEADLINE_CHANGED = "deadline_changed", _("Deadline changed")
+    CLOCK_RESTARTED = "clock_restarted", _("Clock restarted for the next step")
     VISIT_RECORDED = "visit_recorded", _("Visit recorded")
     ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
     RATED = "rated", _("Rated")

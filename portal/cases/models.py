@@ -57,6 +57,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     paused_working_days = models.PositiveSmallIntegerField(_("working days paused"), default=0)
     paused_since = models.DateField(_("clock paused since"), null=True, blank=True)
     deadline = models.DateField(_("deadline"), null=True, blank=True)
+    # A case handled in steps, each promised the same working days (a transfer: receiving school, sending
+    # school, bureau), restarts the clock at every step (case_restart_clock); None: it runs from accepted_on.
+    clock_started_on = models.DateField(_("clock started on"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     visits = models.PositiveSmallIntegerField(_("visits"), default=0)
     next_step = models.CharField(_("what happens next"), max_length=300, blank=True)

@@ -38,7 +38,9 @@ def accounts_text(base_url: str = "") -> str:
     lines = [
         "Demo accounts",
         f"  parent     {p['name']}, sign in with phone {p['phone']} at {base_url}/accounts/login/",
-        f"             the one-time code is shown at {base_url}/sandbox/sms/?phone={p['phone']}",
+        # no phone number in a URL (docs/adr/0019-phone-numbers.md): the sign-in page links the inbox
+        f"             the one-time code is shown at {base_url}/sandbox/sms/ (enter the number there,",
+        "             or follow the link on the sign-in page)",
         f"             child {p['child_name']} (born {p['child_born']}), ID number {p['child_id_number']}",
         f"             other guardian {p['other_guardian']}, ID number {p['other_guardian_id_number']}",
         "             (apply for a primary-school place, 2027, at /enrollment/apply/; we own our home)",

@@ -79,7 +79,8 @@ def mask_phone(value: str | None) -> str:
 
 
 _ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{3})\d{11}(\d{4}|\d{3}[Xx])(?![\dA-Za-z])")
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# an 11-digit mobile number, also written +86… or 86… (and so %2B86… in a URL-encoded query string)
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)((?:86)?1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def mask_text(text: str) -> str:

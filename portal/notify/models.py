@@ -1,8 +1,13 @@
-"""Messages to people: a site message always, SMS and e-mail deliveries beside it."""
+"""Messages to people: a site message always, SMS and e-mail deliveries beside it.
+
+A delivery's address (mobile number or e-mail) is encrypted at rest and shown masked
+(docs/adr/0019-phone-numbers.md)."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from portal.core.fields import EncryptedTextField
 
 
 class Message(models.Model):
@@ -38,7 +43,8 @@ class DeliveryStatus(models.TextChoices):
 class Delivery(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=8, choices=DeliveryChannel.choices)
-    address = models.CharField(max_length=254)
+    # a mobile number or an e-mail address: personal data, needed to send, so encrypted (not hashed)
+    address = EncryptedTextField()
     status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)

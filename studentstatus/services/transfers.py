@@ -22,6 +22,8 @@ from studentstatus.models import (
     HistoryAction,
     RecordStatus,
     StudentRecord,
+    Suspension,
+    SuspensionState,
     Transfer,
     TransferState,
 )
@@ -52,6 +54,8 @@ def transfer_rules(record: StudentRecord, to_school: School) -> str | None:
         return _("The student is in the graduating year; no transfer in the graduating year.")
     if Transfer.objects.filter(record=record, state__in=TRANSFER_RUNNING).exists():
         return _("The student already has a transfer running.")
+    if Suspension.objects.filter(record=record, state=SuspensionState.SUBMITTED).exists():
+        return _("The student has a suspension (休学) application under review; no transfer meanwhile.")
     if not seats.has_free_seat(school=to_school, stage=record.stage, grade=record.grade):
         return _("%(school)s has no free seat in grade %(grade)d.") % {
             "school": to_school.name,
@@ -99,7 +103,7 @@ def transfer_apply(
                     to_school=to_school,
                     grade=record.grade,
                     reason=reason,
-                    step_due=common.step_due(),
+                    step_due=case.deadline if case.promised_days else common.step_due(),
                 )
                 cases.case_set_next_step(
                     case=case, text=_("%(school)s reviews the transfer.") % {"school": to_school.name}
@@ -125,14 +129,24 @@ def transfer_apply(
     return transfer
 
 
+def _next_step_due(transfer: Transfer, step: str) -> None:
+    """A new step starts today: the case's clock restarts (the kernel's calendar gives the date, shown in
+    "my cases" and the kernel's queue), the step is due with it, and it may be flagged overdue afresh."""
+    if transfer.case.promised_days:
+        transfer.step_due = cases.case_restart_clock(case=transfer.case, note=step).deadline
+    else:  # the bureau made TRF an on-the-spot item in the catalogue: no case clock, the rule's 10 days
+        transfer.step_due = common.step_due()
+    transfer.overdue_flagged_on = None
+    transfer.save(update_fields=["step_due", "overdue_flagged_on"])
+
+
 def _after_step(transfer: Transfer, by, note: str) -> None:
     """What follows an approval, in the approval's transaction: the next step and its due date, or the
     move of the record when the bureau approved."""
     case = transfer.case
     url = common.case_url("transfers", case)
     if transfer.state == TransferState.AWAITING_SENDING:
-        transfer.step_due = common.step_due()
-        transfer.save(update_fields=["step_due"])
+        _next_step_due(transfer, _("The sending school's step"))
         cases.case_assign_school(
             case=case, school=transfer.from_school, by=None, note=_("Sending school's step")
         )
@@ -158,8 +172,7 @@ def _after_step(transfer: Transfer, by, note: str) -> None:
             % {"school": transfer.to_school.name},
         )
     elif transfer.state == TransferState.AWAITING_BUREAU:
-        transfer.step_due = common.step_due()
-        transfer.save(update_fields=["step_due"])
+        _next_step_due(transfer, _("The bureau's step"))
         cases.case_set_next_step(case=case, text=_("The education bureau approves the transfer."))
         common.message_bureau(
             transfer.to_school.district,
@@ -245,3 +258,52 @@ def transfer_withdraw(*, transfer: Transfer, by, note: str = "") -> Transfer:
     return workflow.perform(
         transfer, "withdraw", by=by, note=note, then=lambda t: _closed(t, _("withdrawn"), note)
     )
+
+
+# --- overdue steps (the periodic sweep) ------------------------------------------------------------------
+
+
+def transfers_flag_overdue(*, today=None) -> int:
+    """Flag every running transfer whose current step is past its due date and tell the bureau of the
+    district (a message per bureau user) and the case's trace (``studentstatus.step_overdue``). Once per
+    step: a flagged step is not flagged again, and a new step starts unflagged. Returns how many were
+    flagged; running it again at once flags none."""
+    today = today or cases.local_today()
+    due = Transfer.objects.filter(
+        state__in=TRANSFER_RUNNING, step_due__lt=today, overdue_flagged_on__isnull=True
+    ).values_list("pk", flat=True)
+    flagged = 0
+    for pk in list(due[:5000]):
+        with transaction.atomic():
+            transfer = workflow.lock(Transfer, pk)
+            if (
+                transfer.state not in TRANSFER_RUNNING
+                or transfer.overdue_flagged_on is not None
+                or transfer.step_due is None
+                or transfer.step_due >= today
+            ):
+                continue  # moved on or flagged by another sweep meanwhile
+            transfer.overdue_flagged_on = today
+            transfer.save(update_fields=["overdue_flagged_on"])
+            step = str(transfer.get_state_display())
+            cases.case_log_event(
+                case=transfer.case,
+                action=StatusAction.STEP_OVERDUE,
+                note=step,
+                data={"step": transfer.state, "due": transfer.step_due.isoformat()},
+            )
+            common.message_bureau(
+                transfer.to_school.district,
+                subject=_("Transfer %(ref)s is overdue: %(step)s")
+                % {"ref": transfer.case.reference_no, "step": step},
+                body=_("The step “%(step)s” of the transfer of %(name)s was due by %(due)s: %(url)s")
+                % {
+                    "step": step,
+                    "name": transfer.record.name,
+                    "due": transfer.step_due,
+                    "url": common.case_url("transfers", transfer.case),
+                },
+                case=transfer.case,
+            )
+            flagged += 1
+    return flagged

@@ -93,3 +93,49 @@ def test_only_staff_allowed_to_remove_attempts_may_lift_a_lockout(administrator)
     )
     assert not LogEntry.objects.filter(object_id=str(clerk.pk)).exists()
     assert response.status_code in (200, 302)
+
+
+def test_a_phone_is_counted_under_its_keyed_hash_and_staff_lift_the_lockout(
+    administrator, django_capture_on_commit_callbacks
+):
+    """django-axes' records never hold the number itself (issue 13 item 10): failures are counted under
+    ``tel:<keyed hash>`` per address, and the users admin's unlock finds them through the citizen's phone."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from portal.accounts.lockout import lockout_name_for_phone
+    from portal.accounts.models import OneTimeCode
+    from sandbox.models import Person
+
+    phone = "13800004444"
+    Person.objects.create(
+        id_number="360426199101010071", name="李四", gender="M", birth_date="1991-01-01", phone=phone
+    )
+    citizen = UserFactory(phone=phone, id_number="360426199101010071")
+    client = Client(REMOTE_ADDR="192.0.2.7")
+
+    def request_code():
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post("/api/v1/auth/otp/", {"phone": phone}, content_type="application/json")
+        return client.get("/sandbox/sms/", {"phone": phone}).json()["messages"][0]["code"]
+
+    def verify(code):
+        return client.post(
+            "/api/v1/auth/otp/verify/", {"phone": phone, "code": code}, content_type="application/json"
+        )
+
+    code = request_code()
+    for _ in range(5):
+        verify("000000" if code != "000000" else "111111")
+    assert verify(code).status_code == 429
+    names = set(AccessAttempt.objects.values_list("username", flat=True))
+    assert names == {lockout_name_for_phone(phone)} and phone not in str(names)
+    assert not AccessAttempt.objects.filter(post_data__contains=phone).exists()
+
+    admin = Client(REMOTE_ADDR="198.51.100.1")
+    admin.force_login(administrator)
+    admin.post("/admin/accounts/user/", {"action": "unlock_sign_in", "_selected_action": [citizen.pk]})
+    assert not AccessAttempt.objects.exists()
+    OneTimeCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))  # may send another
+    assert verify(request_code()).status_code == 200

@@ -189,3 +189,31 @@ def test_the_longest_service_code_fits_the_provisional_and_the_real_number(open_
     set_today(date(2026, 3, 2))
     service = ServiceItemFactory(code="ABCDEFGH", decision_mode=DecisionMode.PROMISED, promised_days=5)
     assert open_case(service=service).reference_no == "JY-ABCDEFGH-2026-000001"
+
+
+def test_the_next_step_is_written_with_the_case_itself(open_case, service, applicant, district):
+    """A caller that knows the applicant's next step passes it to the opening: it goes into the case's
+    first insert, not into an UPDATE of its own."""
+    from django.test.utils import CaptureQueriesContext
+
+    open_case()  # the year's counter row exists
+    text = "系统正在查询和核验您的信息。"
+    with (
+        CaptureQueriesContext(connection) as queries,
+        transaction.atomic(),
+        case_opening(
+            service=service,
+            applicant=applicant,
+            subject_name="王小明",
+            channel="online",
+            district=district,
+            next_step=f"  {text} ",
+        ) as case,
+    ):
+        pass
+    assert Case.objects.get(pk=case.pk).next_step == text
+    assert not [
+        q
+        for q in queries.captured_queries
+        if '"next_step"' in q["sql"].split("WHERE")[0] and q["sql"].startswith("UPDATE")
+    ]

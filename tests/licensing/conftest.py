@@ -21,7 +21,15 @@ DEPARTMENTS = [
     ("ENV", "区生态环境分局"),
     ("HOUSING", "区住房和城乡建设局"),
 ]
-KEY_MATERIALS = ["申办报告", "学校章程", "资产来源、资金数额及有效证明文件"]
+KEY_MATERIALS = ["申办报告", "学校章程", "资产来源、资金数额及有效证明文件"]  # establishment's uploads
+PREMISES_CERT = "浙(2025)嘉兴市不动产权第0200200号"
+
+
+def key_uploads(application) -> list[str]:
+    """The key materials of the application's list the applicant uploads (the kind's own)."""
+    from licensing.services import materials
+
+    return [m["name"] for m in materials(application) if m["key"] and m["source"] == "upload"]
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +74,7 @@ def rep(db):
 
 
 @pytest.fixture
-def enterprise(db):
+def enterprise(db, premises):
     return reg.Enterprise.objects.create(
         credit_code=CREDIT,
         name="嘉兴市秀洲区启明教育咨询有限公司",
@@ -74,6 +82,21 @@ def enterprise(db):
         status="active",
         address=ADDRESS,
     )
+
+
+@pytest.fixture
+def premises(db):
+    """The school's premises, a title of the representative in the sandbox's real-estate registry."""
+    title = reg.Property.objects.create(
+        cert_no=PREMISES_CERT,
+        address=ADDRESS,
+        community_code="330411009",
+        area_m2="3200.00",
+        registered_date=dt.date(2025, 6, 1),
+        use="commercial",
+    )
+    reg.PropertyOwner.objects.create(property=title, id_number=REP_ID)
+    return title
 
 
 def form(**changes) -> dict:
@@ -127,7 +150,7 @@ def accepted(apply, upload, bureau, django_capture_on_commit_callbacks):
 
     def _accepted(missing=(), **changes):
         application = apply(**changes)
-        upload(application, *KEY_MATERIALS)
+        upload(application, *key_uploads(application))
         with django_capture_on_commit_callbacks(execute=True):
             application_approve(application=application, by=bureau, missing=list(missing))
         application.refresh_from_db()

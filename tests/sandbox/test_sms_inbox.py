@@ -46,3 +46,15 @@ def test_json_is_readable_chinese_and_only_the_code_is_picked_out(client, inbox)
 def test_the_page_without_a_number_asks_for_one(client):
     text = client.get("/sandbox/sms/", HTTP_ACCEPT="text/html").content.decode()
     assert 'name="phone"' in text and "手机号码" in text
+
+
+def test_the_inbox_opens_by_the_numbers_keyed_hash_or_a_posted_number(client, inbox):
+    """No phone number in a URL: the sign-in page links ``?to=<keyed hash>``; the page's form POSTs."""
+    from portal.core.pii import keyed_hash
+
+    by_hash = client.get("/sandbox/sms/", {"to": keyed_hash(PHONE)}).json()["messages"]
+    assert [m["code"] for m in by_hash] == ["482913", None]
+    assert client.get("/sandbox/sms/", {"to": keyed_hash("13800009999")}).json() == {"messages": []}
+    page = client.post("/sandbox/sms/", {"phone": PHONE}, HTTP_ACCEPT="text/html").content.decode()
+    assert '<span class="otp">482913</span>' in page and "138****3333" in page and PHONE not in page
+    assert 'method="post"' in client.get("/sandbox/sms/", HTTP_ACCEPT="text/html").content.decode()

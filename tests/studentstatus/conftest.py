@@ -30,6 +30,7 @@ def new_id(birth: str, *, male: bool, area: str = "330411") -> str:
 def _today(monkeypatch, settings):
     settings.EXCHANGE_RETRY_BACKOFF = 0.0
     monkeypatch.setattr(case_services, "local_today", lambda: TODAY)
+    monkeypatch.setattr(case_services.common, "local_today", lambda: TODAY)  # the kernel's own clock
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from portal.accounts.models import User
-from portal.core import http
+from portal.core import http, pii
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,11 @@ def test_citizen_signs_in_and_lands_on_my_cases(
 
     code_page = client.get(response.url).content.decode()
     assert "138****1111" in code_page  # the number is shown masked
-    assert f"/sandbox/sms/?phone={PHONE}" in code_page  # SANDBOX_ENABLED: where to read the code
+    # SANDBOX_ENABLED: where to read the code, by the number's keyed hash (no phone number in a URL)
+    inbox_link = f"/sandbox/sms/?to={pii.keyed_hash(PHONE)}"
+    assert inbox_link in code_page and PHONE not in code_page
+    inbox = client.get(inbox_link, HTTP_ACCEPT="text/html").content.decode()
+    assert "138****1111" in inbox and "验证码" in inbox
 
     code = _sms_code(client)
     response = client.post("/accounts/login/", {"action": "verify", "code": code})

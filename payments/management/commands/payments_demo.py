@@ -94,7 +94,7 @@ class Command(BaseCommand):
         user = User.objects.filter(phone=PARENT["phone"]).first()
         if user is None:
             user = User.objects.filter(id_number_hash=pii.keyed_hash(PARENT["id_number"])).first() or User(
-                username=f"p{PARENT['phone']}", role=Role.CITIZEN
+                username=User.new_citizen_username(), role=Role.CITIZEN
             )
             user.phone = PARENT["phone"]
             user.set_unusable_password()

@@ -14,7 +14,12 @@ Callers import from here (``from portal.cases import services as cases``); the b
 """
 
 from portal.cases.services.attachments import attachment_add, attachments_sweep_orphans
-from portal.cases.services.clock import case_pause_clock, case_recompute_deadline, case_resume_clock
+from portal.cases.services.clock import (
+    case_pause_clock,
+    case_recompute_deadline,
+    case_restart_clock,
+    case_resume_clock,
+)
 from portal.cases.services.common import (
     BUREAU_TZ,
     SYSTEM_ACTOR_LABEL,
@@ -57,6 +62,7 @@ __all__ = [
     "case_rate",
     "case_record_visit",
     "case_recompute_deadline",
+    "case_restart_clock",
     "case_resume_clock",
     "case_set_deadline",
     "case_set_next_step",

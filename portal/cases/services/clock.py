@@ -146,3 +146,47 @@ def case_resume_clock(*, case: Case, by, note: str = "") -> Case:
             body=_("The promised decision date is now %(deadline)s.") % {"deadline": locked.deadline},
         )
     return workflow.refreshed(case, locked)
+
+
+def case_restart_clock(*, case: Case, by=None, note: str = "") -> Case:
+    """Start the promised working days again from today: the case moved on to a new step that is
+    promised the same time as the first (a transfer's receiving school, sending school and bureau each
+    have 10 working days). The deadline becomes today plus the promised working days on the kernel's
+    calendar, and later calendar changes or pauses move it from there (``clock_started_on``). Written to
+    the trace (``clock_restarted``: old and new deadline); the applicant sees the new date with the case.
+
+    Only for a running case with promised working days; a paused clock restarts when it resumes, so the
+    restart is refused then (the caller resumes first). The calling service has decided who acts (it
+    restarts the clock inside its own action); ``by`` only labels the event."""
+    with transaction.atomic():
+        locked = workflow.lock(case)
+        if locked.is_final:
+            raise ActionNotAllowed(
+                _("Case %(reference_no)s is closed; its clock cannot be restarted.")
+                % {"reference_no": locked.reference_no},
+                code="final",
+            )
+        if not locked.promised_days:
+            raise ValueError("a case without promised working days has no clock to restart")
+        if locked.clock_paused:
+            raise ActionNotAllowed(
+                _("The clock of case %(reference_no)s is paused (since %(since)s); resume it first.")
+                % {"reference_no": locked.reference_no, "since": locked.paused_since},
+                code="paused",
+            )
+        previous = locked.deadline
+        locked.clock_started_on = common.local_today()
+        locked.deadline = compute_deadline(locked)
+        locked.save(update_fields=["clock_started_on", "deadline"])
+        case_log_event(
+            case=locked,
+            action=CaseAction.CLOCK_RESTARTED,
+            by=by,
+            note=note,
+            data={
+                "since": locked.clock_started_on.isoformat(),
+                "previous_deadline": previous.isoformat() if previous else None,
+                "deadline": locked.deadline.isoformat(),
+            },
+        )
+    return workflow.refreshed(case, locked)

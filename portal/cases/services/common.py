@@ -52,6 +52,19 @@ def _notify_bureau(case: Case, *, subject: str, body: str) -> int:
 def compute_deadline(case: Case) -> dt.date:
     """Accepted-on date plus the promised working days plus the working days the clock stood still.
 
-    While the clock is paused the stored deadline is left as it was (the page shows "paused"); it moves
-    when the clock resumes."""
-    return workdays.add_working_days(case.accepted_on, case.promised_days + case.paused_working_days)
+    A case whose clock was restarted for a new step (:func:`~portal.cases.services.case_restart_clock`)
+    counts from that day instead, and only the pauses since then. While the clock is paused the stored
+    deadline is left as it was (the page shows "paused"); it moves when the clock resumes."""
+    if case.clock_started_on is None:
+        return workdays.add_working_days(case.accepted_on, case.promised_days + case.paused_working_days)
+    from django.db.models import Sum
+
+    from portal.cases.models import ClockPause
+
+    paused = (
+        ClockPause.objects.filter(case=case, started_on__gte=case.clock_started_on).aggregate(
+            days=Sum("working_days")
+        )["days"]
+        or 0
+    )
+    return workdays.add_working_days(case.clock_started_on, case.promised_days + paused)

@@ -81,6 +81,7 @@ def case_opening(
     school=None,
     by=None,
     note: str = "",
+    next_step: str = "",
 ) -> Iterator[Case]:
     """:func:`case_open` for a caller with more to write about the new case in the same transaction:
     the body of the ``with`` block runs with the case saved under a provisional number, and the reference
@@ -89,7 +90,8 @@ def case_opening(
     Reference numbers are gapless: the counter row stays locked from the number until the commit, so every
     other opening of the same service and year waits that long. Taken last, the lock covers the number,
     the message that announces it and the commit — not the caller's writes. Use it inside the caller's
-    ``transaction.atomic()`` and commit right after; a failure in the block takes no number."""
+    ``transaction.atomic()`` and commit right after; a failure in the block takes no number.
+    ``next_step`` (what the applicant should expect next) is written with the case's first insert."""
     errors: dict[str, list[str]] = {}
     subject_name = (subject_name or "").strip()
     if not subject_name:
@@ -122,6 +124,7 @@ def case_opening(
         accepted_on=today,
         promised_days=promised,
         visits=1 if at_counter else 0,
+        next_step=(next_step or "").strip()[: Case._meta.get_field("next_step").max_length],
     )
     case.deadline = compute_deadline(case)
     # no savepoint: a failure fails the caller's whole action (and takes no number)

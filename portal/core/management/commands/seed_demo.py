@@ -73,6 +73,8 @@ class Command(BaseCommand):
         if "afterschool_demo" in commands:  # programmes at the primary schools; the parent's pupil (after
             # the registries, which seeding replaced)
             call_command("afterschool_demo", district="330411", force=force, stdout=self.stdout)
+        if "studentstatus_demo" in commands:  # 学籍: a suspension and a correction under the school's review
+            call_command("studentstatus_demo", district="330411", force=force, stdout=self.stdout)
 
         self.stdout.write("\n" + accounts_text())
         self.stdout.write(
