@@ -31,7 +31,7 @@ def series_to_counters(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0005_number_series"),
+        ("cases", "0006_number_series"),
         ("teachers", "0001_initial"),
     ]
 

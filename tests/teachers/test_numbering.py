@@ -9,7 +9,7 @@ from django.utils import timezone
 from portal.cases.models import NumberSeries
 from teachers.services import certificate_series
 
-BEFORE = [("teachers", "0001_initial"), ("cases", "0005_number_series")]
+BEFORE = [("teachers", "0001_initial"), ("cases", "0006_number_series")]
 AFTER = [("teachers", "0002_certificate_numbers_in_the_kernel")]
 
 

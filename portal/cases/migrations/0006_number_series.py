@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0004_alter_clockpause_options_and_more'),
+        ('cases', '0005_case_clock_started_on'),
     ]
 
     operations = [
