@@ -82,7 +82,10 @@ class CertificatePdfView(APIView):
         application = selectors.application_for_user(request.user, reference_no)
         if application.state not in ISSUED_STATES:
             raise Conflict(_("The certificate exists once it is issued."))
-        from teachers import certificate
+        from teachers import certificate, documents
+
+        if documents.certificate_revoked(application) is not None:
+            raise Conflict(_("The certificate was revoked; it can no longer be downloaded."))
 
         return _pdf(
             certificate.render_certificate_pdf(application), f"教师资格证书-{application.certificate_no}.pdf"

@@ -53,7 +53,7 @@ class TeachersConfig(AppConfig):
                     "teachers.add_applicationwindow",
                     "teachers.change_applicationwindow",
                     "teachers.delete_applicationwindow",
-                    "teachers.view_certificatecounter",
+                    "cases.view_numberseries",
                     "teachers.view_honour",
                 },
                 "auditor": {"teachers.view_certificateapplication", "teachers.view_honour"},

@@ -19,10 +19,13 @@ class TeacherAction(models.TextChoices):
     REJECTED = "teachers.rejected", _("Rejected")
     CERTIFICATE_ISSUED = "teachers.certificate_issued", _("Teacher certificate issued")
     DELIVERED = "teachers.delivered", _("Certificate delivered")
+    RESENT = "teachers.resent", _("Certificate sent again")
+    REVOKED = "teachers.certificate_revoked", _("Teacher certificate revoked")
     HONOUR_OFFERED = "teachers.honour_offered", _("Honour offered (免申即享)")
     HONOUR_ACCEPTED = "teachers.honour_accepted", _("Honour accepted")
     HONOUR_ISSUED = "teachers.honour_issued", _("Honour certificate issued")
     HONOUR_DELIVERED = "teachers.honour_delivered", _("Honour certificate delivered")
+    HONOUR_RESENT = "teachers.honour_resent", _("Honour certificate sent again")
 
 
 HONOUR_SPEC = ItemSpec(
@@ -56,7 +59,20 @@ HONOUR_SPEC = ItemSpec(
 
 
 def certificate_forbidden(application, by, action: str) -> str:
+    if action == "resend":
+        return str(_("Only the holder or bureau staff of the district can have the certificate sent again."))
     return str(_("Only bureau staff of the district decide teacher certificates."))
+
+
+def _case_status(closes: dict):
+    """The coarse case transition a new state implies; none when the state stays (resend, revoke)."""
+
+    def status(obj, from_state: str, to_state: str) -> str | None:
+        if from_state == to_state:
+            return None
+        return closes.get(to_state, "start_processing")
+
+    return status
 
 
 def _register_workflows() -> None:
@@ -74,6 +90,8 @@ def _register_workflows() -> None:
             "reject": TeacherAction.REJECTED,
             "issue_certificate": TeacherAction.CERTIFICATE_ISSUED,
             "mark_delivered": TeacherAction.DELIVERED,
+            "resend": TeacherAction.RESENT,
+            "revoke_certificate": TeacherAction.REVOKED,
         },
         verbs={
             "approve_automatically": _("approved"),
@@ -82,12 +100,14 @@ def _register_workflows() -> None:
             "reject": _("rejected"),
             "issue_certificate": _("issued a certificate"),
             "mark_delivered": _("delivered"),
+            "resend": _("sent again"),
+            "revoke_certificate": _("revoked"),
         },
         reference=lambda a: _("Application %(ref)s") % {"ref": a.case.reference_no},
         case=lambda a: a.case,
         forbidden=certificate_forbidden,
         select_related=("case", "case__service", "applicant"),
-        case_status=lambda a, from_state, to_state: closes.get(to_state, "start_processing"),
+        case_status=_case_status(closes),
     )
     workflow.register(
         Honour,
@@ -95,15 +115,23 @@ def _register_workflows() -> None:
             "accept": TeacherAction.HONOUR_ACCEPTED,
             "issue": TeacherAction.HONOUR_ISSUED,
             "mark_delivered": TeacherAction.HONOUR_DELIVERED,
+            "resend": TeacherAction.HONOUR_RESENT,
         },
-        verbs={"accept": _("accepted"), "issue": _("issued"), "mark_delivered": _("delivered")},
+        verbs={
+            "accept": _("accepted"),
+            "issue": _("issued"),
+            "mark_delivered": _("delivered"),
+            "resend": _("sent again"),
+        },
         reference=lambda h: _("Honour %(ref)s") % {"ref": h.case.reference_no},
         case=lambda h: h.case,
-        forbidden=_("Only the teacher offered the honour can accept it."),
-        select_related=("case", "case__service", "teacher"),
-        case_status=lambda h, from_state, to_state: (
-            "complete" if to_state == HonourState.DELIVERED else "start_processing"
+        forbidden=lambda h, by, action: str(
+            _("Only the teacher or bureau staff of the district can have it sent again.")
+            if action == "resend"
+            else _("Only the teacher offered the honour can accept it.")
         ),
+        select_related=("case", "case__service", "teacher"),
+        case_status=_case_status({HonourState.DELIVERED: "complete"}),
     )
 
 

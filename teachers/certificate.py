@@ -1,15 +1,16 @@
 """The teacher certificate and the honour certificate as PDF (WeasyPrint via portal.core.pdf: CJK fonts,
 QR code of the issued document's public verification address, the bureau's seal).
 
-The photo comes from the applicant's upload when there is one (an attachment of kind 证件照); the
-household registry's photo is not served by the sandbox, so otherwise a frame is left for it.
+The photo comes from the applicant's upload when there is one (an attachment whose kind names a photo,
+e.g. 证件照); the household registry's photo is not served by the exchange yet, so otherwise a frame is
+left for it. The QR code carries the issued document's ``<SITE_URL>/verify/<code>/``.
 """
 
 import base64
 
-from portal.cases.services import local_today
 from portal.core.pdf import qr_svg, render_pdf
 from teachers import documents
+from teachers.documents import bureau_date
 from teachers.models import CertificateApplication, Honour
 
 BUREAU = "嘉兴市秀洲区教育局"
@@ -20,22 +21,24 @@ def _photo(case) -> str | None:
     if attachment is None:
         return None
     try:
-        data = attachment.file.open("rb").read()
+        with attachment.file.open("rb") as f:
+            data = f.read()
     except (OSError, ValueError):
         return None
-    mime = "image/png" if data[:4] == b"\x89PNG" else "image/jpeg"
+    if data[:4] == b"\x89PNG":
+        mime = "image/png"
+    elif data[:3] == b"\xff\xd8\xff":
+        mime = "image/jpeg"
+    else:  # a scan uploaded as PDF is no photo
+        return None
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
 def certificate_context(application: CertificateApplication) -> dict:
-    from teachers.services import certificate_subject_key
-
-    url = documents.verify_url(
-        kind=documents.TEACHER_CERTIFICATE, subject_key=certificate_subject_key(application)
-    )
+    url = documents.verify_url(documents.certificate_document(application))
     applicant = application.applicant
     return {
-        "title": "教师资格证书",
+        "title": documents.CERTIFICATE_TITLE,
         "bureau": BUREAU,
         "name": applicant.real_name,
         "gender": "男" if int(applicant.id_number[16]) % 2 else "女",
@@ -43,11 +46,11 @@ def certificate_context(application: CertificateApplication) -> dict:
         "stage": application.get_stage_display(),
         "subject": application.subject,
         "certificate_no": application.certificate_no,
-        "issued_on": (application.decided_at.date() if application.decided_at else local_today()),
+        "issued_on": bureau_date(application.decided_at),
         "reference_no": application.case.reference_no,
         "photo": _photo(application.case),
         "verify_url": url,
-        "qr": qr_svg(url) if url else None,
+        "qr": qr_svg(url),
     }
 
 
@@ -56,18 +59,18 @@ def render_certificate_pdf(application: CertificateApplication) -> bytes:
 
 
 def render_honour_pdf(honour: Honour) -> bytes:
-    url = documents.verify_url(kind=documents.HONOUR_CERTIFICATE, subject_key=f"teachers.honour:{honour.pk}")
+    url = documents.verify_url(documents.honour_document(honour))
     context = {
-        "title": "从教三十年荣誉证书",
+        "title": documents.HONOUR_TITLE,
         "bureau": BUREAU,
         "name": honour.teacher.real_name or honour.case.subject_name,
         "certificate_no": honour.case.reference_no,
         "service_start": honour.service_start,
         "year": honour.year,
-        "issued_on": honour.accepted_at.date() if honour.accepted_at else local_today(),
+        "issued_on": bureau_date(honour.accepted_at),
         "reference_no": honour.case.reference_no,
         "verify_url": url,
-        "qr": qr_svg(url) if url else None,
+        "qr": qr_svg(url),
         "honour": True,
     }
     return render_pdf("teachers/certificate_pdf.html", context)

@@ -21,6 +21,12 @@ class NoteForm(forms.Form):
     )
 
 
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for revoking"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class AddressForm(forms.Form):
     delivery_address = forms.CharField(
         label=_("Delivery address"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})

@@ -126,6 +126,27 @@ def bureau_in_scope(instance, user) -> bool:
     return can_handle(user, instance.case)
 
 
+def holder_or_bureau(instance, user) -> bool:
+    """The person the certificate is for (their own case) or bureau staff of the district."""
+    return is_applicant(user, instance.case) or bureau_in_scope(instance, user)
+
+
+def _last_delivery_failed(case) -> bool:
+    from portal.deliveries.models import DeliveryStatus
+    from portal.deliveries.selectors import latest_delivery
+
+    last = latest_delivery(case)
+    return last is not None and last.status == DeliveryStatus.FAILED
+
+
+def _valid_document(kind: str, subject_key: str) -> bool:
+    from portal.documents.models import DocumentStatus, IssuedDocument
+
+    return IssuedDocument.objects.filter(
+        kind=kind, subject_key=subject_key, status=DocumentStatus.VALID
+    ).exists()
+
+
 class CertificateApplication(ConcurrentTransitionMixin, models.Model):
     """An application for a teacher certificate (教师资格认定申请) for one stage and subject."""
 
@@ -183,6 +204,19 @@ class CertificateApplication(ConcurrentTransitionMixin, models.Model):
     def has_certificate_no(self) -> bool:
         return bool(self.certificate_no)
 
+    @refusal(_("The courier has not reported the last delivery failed; it cannot be sent again."))
+    def last_delivery_failed(self) -> bool:
+        return _last_delivery_failed(self.case)
+
+    @refusal(_("The certificate is not valid (already revoked, or never issued)."))
+    def certificate_valid(self) -> bool:
+        return _valid_document("teacher_certificate", self.subject_key)
+
+    @property
+    def subject_key(self) -> str:
+        """What the issued document (portal.documents) is about."""
+        return f"teachers.certificate:{self.pk}"
+
     @staticmethod
     def the_applicant(instance, user) -> bool:
         return is_applicant(user, instance.case)
@@ -237,6 +271,30 @@ class CertificateApplication(ConcurrentTransitionMixin, models.Model):
     def mark_delivered(self):
         """The courier reported the certificate delivered (签收); the case is done."""
 
+    @transition(
+        field=state,
+        source=CertificateState.CERTIFICATE_ISSUED,
+        target=None,
+        permission=holder_or_bureau,
+        conditions=[last_delivery_failed],
+    )
+    def resend(self, *, address: str = ""):
+        """The courier could not deliver: the certificate is posted again (a new kernel delivery, to a
+        corrected ``address`` when given). The state stays ``certificate_issued``."""
+        if address:
+            self.delivery_address = address
+
+    @transition(
+        field=state,
+        source=[CertificateState.CERTIFICATE_ISSUED, CertificateState.DELIVERED],
+        target=None,
+        permission=bureau_in_scope,
+        conditions=[certificate_valid],
+    )
+    def revoke_certificate(self):
+        """The bureau revokes the certificate (撤销教师资格; the reason is the note): its issued document is
+        revoked, so verification says so, and the holder is told. The state stays where it was."""
+
 
 class CheckResult(models.TextChoices):
     PASS = "pass", _("Passed")
@@ -267,26 +325,6 @@ class CertificateCheck(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.result}"
-
-
-class CertificateCounter(models.Model):
-    """The last sequence number given per year, province (district) and stage; taken under a row lock, so
-    two concurrent approvals never print one number twice."""
-
-    year = models.PositiveSmallIntegerField(_("year"))
-    district_code = models.CharField(_("district code"), max_length=12)
-    stage = models.CharField(_("stage"), max_length=16, choices=TeacherStage.choices)
-    last = models.PositiveIntegerField(_("last sequence number"), default=0)
-
-    class Meta:
-        verbose_name = _("certificate number counter")
-        verbose_name_plural = _("certificate number counters")
-        constraints = [
-            models.UniqueConstraint(fields=["year", "district_code", "stage"], name="one_counter_per_series")
-        ]
-
-    def __str__(self):
-        return f"{self.year} {self.district_code} {self.stage}: {self.last}"
 
 
 class HonourState(models.TextChoices):
@@ -342,3 +380,24 @@ class Honour(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=HonourState.ISSUED, target=HonourState.DELIVERED)
     def mark_delivered(self):
         """The courier reported it delivered."""
+
+    @refusal(_("The courier has not reported the last delivery failed; it cannot be sent again."))
+    def last_delivery_failed(self) -> bool:
+        return _last_delivery_failed(self.case)
+
+    @staticmethod
+    def teacher_or_bureau(instance, user) -> bool:
+        return Honour.the_teacher(instance, user) or bureau_in_scope(instance, user)
+
+    @transition(
+        field=state,
+        source=HonourState.ISSUED,
+        target=None,
+        permission=teacher_or_bureau,
+        conditions=[last_delivery_failed],
+    )
+    def resend(self, *, address: str = ""):
+        """The courier could not deliver: the honour certificate is posted again (to ``address`` when
+        given). The state stays ``issued``."""
+        if address:
+            self.delivery_address = address

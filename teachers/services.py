@@ -11,7 +11,6 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,8 +26,8 @@ from portal.cases.workflow import ActionNotAllowed, perform
 from portal.catalog.models import ServiceItem
 from portal.core import pii
 from portal.deliveries.models import DeliveryStatus
-from portal.deliveries.selectors import latest_delivery
 from portal.deliveries.services import delivery_create
+from portal.documents.services import document_revoke_for_case
 from portal.invitations.registry import Candidate
 from portal.invitations.services import invitation_accept
 from portal.notify.services import message_send
@@ -42,13 +41,11 @@ from teachers.models import (
     ApplicationWindow,
     CertificateApplication,
     CertificateCheck,
-    CertificateCounter,
     CertificateState,
     CheckResult,
     Honour,
     HonourState,
     TeacherStage,
-    bureau_in_scope,
 )
 
 log = logging.getLogger(__name__)
@@ -308,19 +305,22 @@ def certificate_reject(*, application: CertificateApplication, by: User, note: s
 
 def allocate_certificate_no(*, year: int, district_code: str, stage: str) -> str:
     """The next number of the national format: year (4), province and county (the district's 6 digits),
-    stage (1: 1 kindergarten … 4 senior) and a 6-digit sequence — taken under the counter's row lock (in
-    the caller's transaction), so concurrent approvals never share a number."""
-    CertificateCounter.objects.get_or_create(year=year, district_code=district_code, stage=stage)
-    counter = CertificateCounter.objects.select_for_update().get(
-        year=year, district_code=district_code, stage=stage
+    stage (1 kindergarten … 4 senior) and a 6-digit sequence — taken from the kernel's number series
+    (row-locked until the approval commits), so concurrent approvals never share a number."""
+    sequence = cases.number_take(
+        series=certificate_series(year=year, district_code=district_code, stage=stage)
     )
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{year}{district_code[:6]:0>6}{STAGE_DIGIT[stage]}{counter.last:06d}"
+    return f"{year}{district_code[:6]:0>6}{STAGE_DIGIT[stage]}{sequence:06d}"
+
+
+def certificate_series(*, year: int, district_code: str, stage: str) -> str:
+    """The kernel number series of one year, district and stage (teachers/migrations/0002 moved the
+    counters there)."""
+    return f"teachers.certificate:{year}:{district_code}:{stage}"
 
 
 def certificate_subject_key(application: CertificateApplication) -> str:
-    return f"teachers.certificate:{application.pk}"
+    return application.subject_key
 
 
 def _issue_certificate(application: CertificateApplication, *, by) -> None:
@@ -333,20 +333,7 @@ def _issue_certificate(application: CertificateApplication, *, by) -> None:
     case = application.case
 
     def then(app: CertificateApplication) -> None:
-        documents.issue(
-            kind=documents.TEACHER_CERTIFICATE,
-            case=case,
-            holder_name=app.applicant.real_name,
-            subject_key=certificate_subject_key(app),
-            title=CERTIFICATE_ITEM_NAME,
-            facts={
-                "certificate_no": app.certificate_no,
-                "stage": app.get_stage_display(),
-                "subject": app.subject,
-            },
-            download_path=reverse("api:teachers-certificate-pdf", args=[case.reference_no]),
-            by=by,
-        )
+        documents.certificate_document(app, by=by)
         delivery_create(
             case=case,
             item=CERTIFICATE_ITEM_NAME,
@@ -369,25 +356,72 @@ def _issue_certificate(application: CertificateApplication, *, by) -> None:
     perform(application, "issue_certificate", by=by, then=then)
 
 
-def certificate_resend(*, application: CertificateApplication, by: User, address: str = "") -> None:
-    """Bureau staff send the certificate again after a failed delivery (to ``address`` if given)."""
-    with transaction.atomic():
-        app = workflow.lock(application)
-        if not bureau_in_scope(app, by):
-            raise PermissionDenied(_("Only bureau staff of the district decide teacher certificates."))
-        if app.state != CertificateState.CERTIFICATE_ISSUED:
-            raise ActionNotAllowed(_("Only an issued certificate not yet delivered can be sent again."))
-        last = latest_delivery(app.case)
-        if last is not None and last.status != DeliveryStatus.FAILED:
-            raise ActionNotAllowed(_("The last delivery has not failed; it cannot be sent again yet."))
+def _clean_address(address: str, *, required: bool) -> str:
+    address = " ".join((address or "").split())
+    if (address or required) and not 5 <= len(address) <= 300:
+        raise ValidationError(
+            {"delivery_address": [_("Enter the full delivery address (5 to 300 characters).")]}
+        )
+    return address
+
+
+def certificate_resend(
+    *, application: CertificateApplication, by: User, address: str = ""
+) -> CertificateApplication:
+    """The last delivery failed: the holder or bureau staff have the certificate posted again (to a
+    corrected ``address`` if given). Refused (409) unless the courier reported the last delivery failed."""
+    address = _clean_address(address, required=False)
+
+    def then(app: CertificateApplication) -> None:
         delivery_create(
             case=app.case,
             item=CERTIFICATE_ITEM_NAME,
             recipient_name=app.applicant.real_name,
             phone=app.applicant.phone or "",
-            address=address or app.delivery_address,
+            address=app.delivery_address,
             by=by,
         )
+        cases.case_set_next_step(case=app.case, text=_("The certificate is being mailed again."))
+
+    return perform(
+        application,
+        "resend",
+        by=by,
+        note=_("Sent again to a corrected address.") if address else _("Sent again."),
+        then=then,
+        address=address,
+    )
+
+
+def certificate_revoke(
+    *, application: CertificateApplication, by: User, reason: str
+) -> CertificateApplication:
+    """Bureau staff revoke an issued certificate (撤销教师资格证书) with a reason: its issued document is
+    revoked in the same transaction, so the QR code's verification says ``revoked``; the holder is told
+    why. Refused (409) when the certificate is not valid (never issued, or already revoked)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": [_("Give the reason for revoking the certificate; the holder will read it.")]}
+        )
+
+    def then(app: CertificateApplication) -> None:
+        document_revoke_for_case(case=app.case, subject_key=app.subject_key, reason=reason, by=by)
+        cases.case_set_next_step(
+            case=app.case, text=_("The certificate is revoked: %(reason)s") % {"reason": reason[:250]}
+        )
+        message_send(
+            recipient=app.applicant,
+            subject=_("Teacher certificate %(no)s is revoked") % {"no": app.certificate_no},
+            body=_(
+                "The education bureau revoked your teacher certificate %(no)s (application %(ref)s). "
+                "Reason: %(reason)s"
+            )
+            % {"no": app.certificate_no, "ref": app.case.reference_no, "reason": reason},
+            case=app.case,
+        )
+
+    return perform(application, "revoke_certificate", by=by, note=reason[:2000], then=then)
 
 
 def on_delivery_reported(sender, *, delivery, **kwargs) -> None:
@@ -510,16 +544,7 @@ def honour_accept(*, invitation, delivery_address: str, by: User) -> Honour:
 
 def _issue_honour(honour: Honour, *, by) -> None:
     def then(h: Honour) -> None:
-        documents.issue(
-            kind=documents.HONOUR_CERTIFICATE,
-            case=h.case,
-            holder_name=h.teacher.real_name or h.case.subject_name,
-            subject_key=f"teachers.honour:{h.pk}",
-            title=HONOUR_ITEM_NAME,
-            facts={"year": h.year, "years": HONOUR_YEARS},
-            download_path=reverse("api:teachers-honour-pdf", args=[h.case.reference_no]),
-            by=by,
-        )
+        documents.honour_document(h, by=by)
         delivery_create(
             case=h.case,
             item=HONOUR_ITEM_NAME,
@@ -531,3 +556,29 @@ def _issue_honour(honour: Honour, *, by) -> None:
         cases.case_set_next_step(case=h.case, text=_("Your honour certificate is being mailed."))
 
     perform(honour, "issue", by=by, then=then)
+
+
+def honour_resend(*, honour: Honour, by: User, address: str = "") -> Honour:
+    """The last delivery of the honour certificate failed: the teacher or bureau staff have it posted
+    again (to a corrected ``address`` if given)."""
+    address = _clean_address(address, required=False)
+
+    def then(h: Honour) -> None:
+        delivery_create(
+            case=h.case,
+            item=HONOUR_ITEM_NAME,
+            recipient_name=h.teacher.real_name or h.case.subject_name,
+            phone=h.teacher.phone or "",
+            address=h.delivery_address,
+            by=by,
+        )
+        cases.case_set_next_step(case=h.case, text=_("Your honour certificate is being mailed again."))
+
+    return perform(
+        honour,
+        "resend",
+        by=by,
+        note=_("Sent again to a corrected address.") if address else _("Sent again."),
+        then=then,
+        address=address,
+    )

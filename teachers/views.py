@@ -7,13 +7,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.cases.models import CaseStatus
 from portal.cases.selectors import case_summary, case_timeline
 from portal.cases.workflow import ActionNotAllowed, allowed_actions
 from portal.core.views import role_required
+from portal.deliveries.models import DeliveryStatus
 from portal.deliveries.selectors import delivery_for_case
+from portal.documents.models import DocumentStatus
 from teachers import documents, selectors, services
-from teachers.forms import AddressForm, ApplyForm, NoteForm, QueueFilter
-from teachers.models import CertificateState
+from teachers.forms import AddressForm, ApplyForm, NoteForm, QueueFilter, RevokeForm
+from teachers.models import CertificateState, HonourState
 
 bureau_required = role_required(
     lambda u: u.is_superuser or u.role == "bureau", _("Only bureau staff review teacher certificates.")
@@ -61,21 +64,92 @@ def apply(request):
     return render(request, "teachers/apply.html", {"form": form})
 
 
+DOCUMENT_STATUS = dict(DocumentStatus.choices)
+DELIVERY_STATUS = dict(DeliveryStatus.choices)
+# the states a teachers case's trace moves through: its own, the case's, its documents' and parcels'
+STATE_LABELS = {
+    **dict(CaseStatus.choices),
+    **DELIVERY_STATUS,
+    **DOCUMENT_STATUS,
+    **dict(HonourState.choices),
+    **dict(CertificateState.choices),
+}
+
+
+def _timeline(case) -> list[dict]:
+    """Rows of cases/_timeline.html: each event with its from / to states' labels."""
+    return [
+        {
+            "entry": e,
+            "from_label": STATE_LABELS.get(e.from_state, e.from_state),
+            "to_label": STATE_LABELS.get(e.to_state, e.to_state),
+        }
+        for e in case_timeline(case)
+    ]
+
+
 def _case_context(obj, user):
+    delivery = delivery_for_case(obj.case)
+    if delivery is not None:
+        delivery["status_label"] = DELIVERY_STATUS.get(delivery["status"], delivery["status"])
+    rows = documents.for_case(obj.case)
+    for row in rows:
+        row["status_label"] = DOCUMENT_STATUS.get(row["status"], row["status"])
     return {
         "case": obj.case,
         "summary": case_summary(obj.case, user=user),
-        "timeline": case_timeline(obj.case),
-        "delivery": delivery_for_case(obj.case),
-        "documents": documents.for_case(obj.case),
+        "timeline": _timeline(obj.case),
+        "delivery": delivery,
+        "documents": rows,
+        "actions": allowed_actions(obj, user),
+        "address_form": AddressForm(prefix="resend"),
     }
+
+
+def _run(request, act, **kwargs) -> bool:
+    """Call a service for a page's POST; refusals and field errors become messages."""
+    try:
+        act(by=request.user, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return False
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, _("Done."))
+    return True
 
 
 @login_required
 def certificate(request, reference_no):
     application = selectors.application_for_user(request.user, reference_no)
-    context = {"application": application, **_case_context(application, request.user)}
+    context = {
+        "application": application,
+        "revoked": documents.certificate_revoked(application),
+        **_case_context(application, request.user),
+    }
     return render(request, "teachers/certificate.html", context)
+
+
+@require_POST
+@login_required
+def certificate_resend(request, reference_no):
+    """The holder (their page) or bureau staff (the review page) have a failed delivery sent again."""
+    application = selectors.application_for_user(request.user, reference_no)
+    address = request.POST.get("resend-delivery_address", "")
+    _run(request, services.certificate_resend, application=application, address=address)
+    if request.POST.get("next") == "review":
+        return redirect("teachers:review", reference_no)
+    return redirect("teachers:certificate", reference_no)
+
+
+@require_POST
+@login_required
+def honour_resend(request, reference_no):
+    honour_ = selectors.honour_for_user(request.user, reference_no)
+    address = request.POST.get("resend-delivery_address", "")
+    _run(request, services.honour_resend, honour=honour_, address=address)
+    return redirect("teachers:honour", reference_no)
 
 
 @login_required
@@ -124,11 +198,23 @@ def review(request, reference_no):
     application = selectors.application_for_user(request.user, reference_no)
     context = {
         "application": application,
-        "actions": allowed_actions(application, request.user),
         "form": NoteForm(),
+        "revoke_form": RevokeForm(),
+        "revoked": documents.certificate_revoked(application),
         **_case_context(application, request.user),
     }
     return render(request, "teachers/review.html", context)
+
+
+@require_POST
+@bureau_required
+def review_revoke(request, reference_no):
+    """The bureau revokes an issued certificate with a reason (撤销)."""
+    application = selectors.application_for_user(request.user, reference_no)
+    form = RevokeForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    _run(request, services.certificate_revoke, application=application, reason=reason)
+    return redirect("teachers:review", reference_no)
 
 
 @require_POST

@@ -14,6 +14,7 @@ from portal.cases.models import (
     CalendarDay,
     Case,
     CaseEvent,
+    NumberSeries,
     Rating,
     RectificationStatus,
     RectificationTask,
@@ -124,6 +125,14 @@ class CaseEventAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("action"), ordering="action")
     def action_label(self, obj):
         return label_for(obj.action)
+
+
+@admin.register(NumberSeries)
+class NumberSeriesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The numbers services print (certificate numbers …): read-only, taken only by ``number_take``."""
+
+    list_display = ("key", "last")
+    search_fields = ("key",)
 
 
 @admin.register(CalendarDay)

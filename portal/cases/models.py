@@ -172,6 +172,24 @@ class ReferenceCounter(models.Model):
         return f"{self.service_code}-{self.year}: {self.last}"
 
 
+class NumberSeries(models.Model):
+    """The last number taken in a series of numbers a service prints on what it issues (certificate
+    numbers per year, district and stage …), named by ``key`` (``<app>.<what>:<part>:…``). Taken with
+    ``portal.cases.services.number_take``, under the row's lock until the taker commits: gapless, and two
+    concurrent takers never get one number."""
+
+    key = models.CharField(_("series"), max_length=100, unique=True)
+    last = models.PositiveIntegerField(_("last number taken"), default=0)
+
+    class Meta:
+        verbose_name = _("number series")
+        verbose_name_plural = _("number series")
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.key}: {self.last}"
+
+
 class CaseEvent(AppendOnlyModel):
     """One entry of a case's processing trace: who, when, what, from which state to which, and why."""
 

@@ -14,6 +14,10 @@ LABELS = {
     "item": _("Fee item"),
     "bill": _("Bill"),
     "amount": _("Amount"),
+    "certificate_no": _("Certificate number"),
+    "stage": _("Qualification"),
+    "subject": _("Subject"),
+    "honour_year": _("Year awarded"),
 }
 
 

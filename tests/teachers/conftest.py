@@ -123,9 +123,11 @@ def apply(teacher, window, records, django_capture_on_commit_callbacks):
 def courier(client, django_capture_on_commit_callbacks):
     """The tester at the sandbox courier's page: advance a shipment (its signed callback follows)."""
 
-    def advance(delivery, to=""):
+    def advance(delivery, to="", reason=""):
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(f"/sandbox/courier/shipments/{delivery.tracking_no}/advance/", {"to": to})
+            response = client.post(
+                f"/sandbox/courier/shipments/{delivery.tracking_no}/advance/", {"to": to, "reason": reason}
+            )
         delivery.refresh_from_db()
         return response
 

@@ -1,7 +1,6 @@
 """/api/v1/teachers/ as contracts/api-services.md says, and the per-role transition table."""
 
 import pytest
-from django.apps import apps
 from rest_framework.test import APIClient
 
 from portal.deliveries.models import Delivery
@@ -112,7 +111,6 @@ def test_reject_without_a_reason_is_400(post, records, bureau):
     assert as_user(bureau).post(f"{BASE}{ref}/actions/reject/", {}, format="json").status_code == 400
 
 
-@pytest.mark.skipif(not apps.is_installed("portal.documents"), reason="portal.documents is not merged yet")
 def test_the_certificates_qr_code_verifies(post, teacher):
     ref = post().json()["reference_no"]
     body = as_user(teacher).get(f"{BASE}{ref}/").json()
@@ -158,7 +156,10 @@ def test_pages_render_in_chinese(post, teacher, bureau, client):
     client.force_login(teacher)
     assert client.get("/teachers/").status_code == 200
     assert client.get("/teachers/apply/").status_code == 200
-    assert client.get(f"/teachers/certificates/{ref}/").status_code == 200
+    page = client.get(f"/teachers/certificates/{ref}/")
+    assert page.status_code == 200
+    trace = page.content.decode().split('class="timeline"', 1)[1]
+    assert "教师资格证书已颁发" in trace and "已通过 → 证书已颁发" in trace  # the processing trace, labelled
     client.force_login(bureau)
     assert client.get("/teachers/review/?state=certificate_issued").status_code == 200
     assert client.get(f"/teachers/review/{ref}/").status_code == 200

@@ -190,3 +190,62 @@ def test_the_certificate_pdf_renders_the_rare_name(apply, client, teacher):
     assert inspect_pdf(response.content).unembedded_fonts == []
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert application.certificate_no in text and "张𠈌" in text and "初中教师资格" in text
+
+
+@pytest.mark.parametrize(
+    "subject, level, passes",
+    [
+        ("语文", "二级甲等", True),
+        ("语文", "二级乙等", False),  # a Chinese-language teacher needs 二级甲等
+        ("对外汉语", "二级乙等", False),
+        ("数学", "二级乙等", True),
+        ("数学", "三级甲等", False),
+        ("数学", "一级乙等", True),
+    ],
+)
+def test_mandarin_level_per_subject(apply, records, subject, level, passes):
+    reg.MandarinTest.objects.filter(pk=records["mandarin"].pk).update(level=level)
+    reg.TeacherExam.objects.filter(pk=records["exam"].pk).update(subject=subject)
+    application = apply(subject=subject)
+    assert (results(application)["mandarin"] == "pass") is passes
+    assert (application.state == CertificateState.CERTIFICATE_ISSUED) is passes
+
+
+@pytest.mark.parametrize(
+    "source, check",
+    [("hukou", "identity"), ("degree", "degree"), ("teacher_exam", "exam"), ("mandarin", "mandarin"),
+     ("medical", "medical")],
+)  # fmt: skip
+def test_any_registry_down_sends_it_to_review(apply, source, check):
+    reg.SourceFault.objects.create(source=source, error_rate=1.0, seed=1)
+    application = apply()
+    assert application.state == CertificateState.NEEDS_REVIEW and not application.certificate_no
+    assert results(application)[check] == "unavailable"
+    assert {c for c, r in results(application).items() if r != "pass"} == {check}
+
+
+def test_the_uploaded_photo_is_printed(apply, client, teacher):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from portal.cases.services import attachment_add
+
+    def images(pdf: bytes) -> int:
+        return sum(len(page.images) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+    application = apply()
+    client.force_login(teacher)
+    url = f"/api/v1/teachers/certificates/{application.case.reference_no}/certificate.pdf"
+    without = images(client.get(url).content)
+    png = io.BytesIO()
+    Image.new("RGB", (132, 176), (200, 40, 40)).save(png, format="PNG")
+    attachment_add(
+        case=application.case,
+        by=teacher,
+        kind="证件照",
+        uploaded_file=SimpleUploadedFile("photo.png", png.getvalue(), content_type="image/png"),
+    )
+    assert images(client.get(url).content) == without + 1

@@ -27,7 +27,7 @@ from portal.cases.services.common import (
     local_today,
 )
 from portal.cases.services.events import case_log_event
-from portal.cases.services.opening import case_open, case_opening
+from portal.cases.services.opening import case_open, case_opening, number_take
 from portal.cases.services.progress import (
     case_assign_school,
     case_record_visit,
@@ -70,6 +70,7 @@ __all__ = [
     "compute_deadline",
     "is_district_bureau",
     "local_today",
+    "number_take",
     "rectification_close",
     "rectification_flag_overdue",
     "register_case_workflow",

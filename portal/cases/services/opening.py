@@ -12,6 +12,7 @@ from portal.cases.actions import CaseAction
 from portal.cases.models import (
     Case,
     Channel,
+    NumberSeries,
     ReferenceCounter,
 )
 from portal.cases.services import common
@@ -36,6 +37,24 @@ def _next_reference_no(*, service_code: str, year: int) -> str:
             cursor.execute(take, [code, year])
             row = cursor.fetchone()
     return f"JY-{code}-{year}-{row[0]:06d}"
+
+
+def number_take(*, series: str) -> int:
+    """The next number of ``series`` (1, 2, …): one ``UPDATE … RETURNING`` takes it and row-locks the
+    series until the caller's transaction ends — call it inside that transaction, as late as possible —
+    so concurrent takers get consecutive numbers and a rolled-back taker gives its number back
+    (PostgreSQL: row lock; SQLite: the IMMEDIATE write lock). The same shape as the reference numbers."""
+    table, last = NumberSeries._meta.db_table, connection.ops.quote_name("last")
+    key = connection.ops.quote_name("key")
+    take = f"UPDATE {table} SET {last} = {last} + 1 WHERE {key} = %s RETURNING {last}"  # noqa: S608 - names from the model
+    with connection.cursor() as cursor:
+        cursor.execute(take, [series])
+        row = cursor.fetchone()
+        if row is None:  # the series' first number
+            NumberSeries.objects.get_or_create(key=series)
+            cursor.execute(take, [series])
+            row = cursor.fetchone()
+    return row[0]
 
 
 # --- opening a case -----------------------------------------------------------------------------------
