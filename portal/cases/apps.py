@@ -9,8 +9,11 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self):
+        from portal.cases import fsm
         from portal.cases.models import CalendarDay
         from portal.cases.services import register_case_workflow
+
+        fsm.install()  # every workflow model reloads itself without unprotecting its state field
 
         register_case_workflow()
 

@@ -193,24 +193,10 @@ def refreshed(original, locked):
 
 
 def _reload(obj) -> None:
-    """``obj.refresh_from_db()`` without django-fsm's override, which lifts the protection of the model's
-    state field — an attribute of the field, shared by every thread — for the length of the query: a
-    transition running in another thread at that moment failed with "Direct state modification is not
-    allowed" (tests/teachers/test_concurrency.py, eight approvals at once). The row is read again and its
-    values are put in place the way the ORM loads them (past the protected field's setter); cached related
-    objects are dropped, as ``refresh_from_db`` does."""
-    model = type(obj)
-    fresh = model._base_manager.using(obj._state.db).get(pk=obj.pk)
-    for concrete in model._meta.concrete_fields:
-        if concrete.is_relation and concrete.is_cached(obj):
-            concrete.delete_cached_value(obj)
-        obj.__dict__[concrete.attname] = fresh.__dict__[concrete.attname]
-    for rel in (*model._meta.related_objects, *model._meta.private_fields):
-        if hasattr(rel, "is_cached") and rel.is_cached(obj):
-            rel.delete_cached_value(obj)
-    obj._state.db = fresh._state.db
-    if hasattr(obj, "_update_initial_state"):  # ConcurrentTransitionMixin: the state it saved from
-        obj._update_initial_state()
+    """The caller's copy read again (``refresh_from_db``, made safe for threads by
+    :mod:`portal.cases.fsm`: django-fsm's own lifted the class-wide protection of the state field during
+    the query, and a transition in another thread then failed — tests/teachers/test_concurrency.py)."""
+    obj.refresh_from_db()
 
 
 def perform(
