@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from aid.models import AidApplication, CheckResult, LevelRule, Qualification, Scheme, SchemeLevel
+from aid.models import AidApplication, LevelRule, Qualification, Scheme, SchemeLevel
 from exchange import sources as S
+from exchange.checks import CheckResult
 from exchange.errors import ExchangeError, NotFound
 from exchange.services import lookup
 from payments.money import format_yuan

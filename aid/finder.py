@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 
 from aid import checks as C
 from aid.catalogue import ITEM, AidAction
-from aid.models import LIVE_STATES, AidApplication, AidCheck, AidState, CheckResult, Scheme
+from aid.models import LIVE_STATES, AidApplication, AidCheck, AidState, Scheme
 from exchange import sources as S
+from exchange.checks import CheckResult
 from exchange.services import batch_lookup
 from payments.money import format_yuan
 from portal.accounts.models import User

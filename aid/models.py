@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from exchange.checks import RegistryCheck
 from portal.accounts.models import Role
 from portal.cases.scoping import can_handle, is_applicant
 from portal.cases.workflow import refusal
@@ -404,35 +405,17 @@ class AidApplication(ConcurrentTransitionMixin, models.Model):
         self.paid_at = at
 
 
-class CheckResult(models.TextChoices):
-    PASS = "pass", _("Passed")
-    FAIL = "fail", _("Failed")
-    PENDING = "pending", _("Pending")
-    UNAVAILABLE = "unavailable", _("Registry unavailable")
-
-
-class AidCheck(models.Model):
+class AidCheck(RegistryCheck):
     """One automatic check of an application, with the reason shown to the family and the school."""
 
     application = models.ForeignKey(AidApplication, on_delete=models.CASCADE, related_name="checks")
-    name = models.CharField(_("check"), max_length=32)
-    result = models.CharField(_("result"), max_length=16, choices=CheckResult.choices)
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
-    lookup = models.ForeignKey(
-        "exchange.Lookup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["application", "id"]
+    class Meta(RegistryCheck.Meta):
         constraints = [
             models.UniqueConstraint(fields=["application", "name"], name="aid_one_result_per_check")
         ]
         verbose_name = _("aid check")
         verbose_name_plural = _("aid checks")
-
-    def __str__(self):
-        return f"{self.name}: {self.result}"
 
 
 class BatchState(models.TextChoices):

@@ -26,7 +26,6 @@ from aid.models import (
     AidApplication,
     AidCheck,
     AidState,
-    CheckResult,
     LevelRule,
     Qualification,
     Scheme,
@@ -35,6 +34,7 @@ from aid.models import (
     bureau_in_scope,
     school_reviewer,
 )
+from exchange.checks import CheckResult
 from exchange.models import Lookup
 from exchange.services import authorisations_grant
 from payments.money import format_yuan

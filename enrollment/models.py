@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from exchange.checks import CheckResult, RegistryCheck
 from portal.accounts.models import Role
 from portal.cases.scoping import can_handle, is_applicant
 from portal.cases.workflow import refusal
@@ -269,31 +270,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
         self.school = school
 
 
-class CheckResult(models.TextChoices):
-    PASS = "pass", _("Passed")
-    FAIL = "fail", _("Failed")
-    PENDING = "pending", _("Pending")
-    UNAVAILABLE = "unavailable", _("Registry unavailable")
-
-
-class Check(models.Model):
+class Check(RegistryCheck):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="checks")
-    name = models.CharField(_("check"), max_length=32)
-    result = models.CharField(_("result"), max_length=16, choices=CheckResult.choices)
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
-    lookup = models.ForeignKey(
-        "exchange.Lookup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["application", "id"]
+    class Meta(RegistryCheck.Meta):
         constraints = [models.UniqueConstraint(fields=["application", "name"], name="one_result_per_check")]
         verbose_name = _("check")
         verbose_name_plural = _("checks")
-
-    def __str__(self):
-        return f"{self.name}: {self.result}"
 
 
 class Draft(models.Model):

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from enrollment.models import CheckResult, Criterion, Residence
+from enrollment.models import Criterion, Residence
+from exchange.checks import CheckResult
 
 # check names (stable identifiers: they appear in the API)
 AGE = "age"

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from enrollment.models import Application, CheckResult, Residence, State
+from enrollment.models import Application, Residence, State
+from exchange.checks import CheckResult
 from portal.cases.selectors import case_summary
 from portal.core.api import DetailSerializer  # noqa: F401 - the API modules import it from here
 from portal.documents.selectors import documents_for_case

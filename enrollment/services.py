@@ -20,8 +20,9 @@ from django_fsm import can_proceed
 from enrollment import evidence as evidence_mod
 from enrollment import rules as R
 from enrollment.catalogue import EnrollmentAction, forbidden_message, service_code_for
-from enrollment.models import Application, Check, CheckResult, EnrollmentRules, Residence, State
+from enrollment.models import Application, Check, EnrollmentRules, Residence, State
 from enrollment.selectors import rule_set
+from exchange.checks import CheckResult
 from exchange.guardianship import child_and_guardianship
 from exchange.models import Lookup
 from exchange.services import authorisations_grant

@@ -18,9 +18,10 @@ from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
 from exchange import sources as S
+from exchange.checks import CheckResult
 from exchange.errors import ExchangeError, Mismatch, NotFound
 from exchange.services import lookup
-from teachers.models import DEGREE_ORDER, CertificateApplication, CheckResult, DegreeLevel, StageRequirement
+from teachers.models import DEGREE_ORDER, CertificateApplication, DegreeLevel, StageRequirement
 
 PURPOSE = "教师资格认定条件核验 (teacher certificate check)"
 SOURCES = [S.HUKOU, S.DEGREE, S.TEACHER_EXAM, S.MANDARIN, S.MEDICAL]

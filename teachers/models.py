@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from exchange.checks import CheckResult, RegistryCheck
 from portal.accounts.models import Role
 from portal.cases.scoping import can_handle, is_applicant
 from portal.cases.workflow import refusal
@@ -296,35 +297,17 @@ class CertificateApplication(ConcurrentTransitionMixin, models.Model):
         revoked, so verification says so, and the holder is told. The state stays where it was."""
 
 
-class CheckResult(models.TextChoices):
-    PASS = "pass", _("Passed")
-    FAIL = "fail", _("Failed")
-    PENDING = "pending", _("Pending")
-    UNAVAILABLE = "unavailable", _("Registry unavailable")
-
-
-class CertificateCheck(models.Model):
+class CertificateCheck(RegistryCheck):
     """One automatic check of an application, with the reason shown to the applicant and the bureau."""
 
     application = models.ForeignKey(CertificateApplication, on_delete=models.CASCADE, related_name="checks")
-    name = models.CharField(_("check"), max_length=32)
-    result = models.CharField(_("result"), max_length=16, choices=CheckResult.choices)
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
-    lookup = models.ForeignKey(
-        "exchange.Lookup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["application", "id"]
+    class Meta(RegistryCheck.Meta):
         constraints = [
             models.UniqueConstraint(fields=["application", "name"], name="one_result_per_teacher_check")
         ]
         verbose_name = _("check")
         verbose_name_plural = _("checks")
-
-    def __str__(self):
-        return f"{self.name}: {self.result}"
 
 
 class HonourState(models.TextChoices):

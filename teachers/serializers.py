@@ -3,10 +3,11 @@
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from exchange.checks import CheckResult
 from portal.cases.selectors import case_summary
 from portal.deliveries.selectors import delivery_for_case
 from teachers import documents
-from teachers.models import CertificateState, CheckResult, HonourState, TeacherStage
+from teachers.models import CertificateState, HonourState, TeacherStage
 
 
 @extend_schema_serializer(component_name="TeacherCertificateCreate")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange import sources as S
+from exchange.checks import CheckResult
 from exchange.errors import ExchangeError
 from exchange.models import Lookup
 from exchange.services import authorisations_grant, roster_lookup
@@ -42,7 +43,6 @@ from teachers.models import (
     CertificateApplication,
     CertificateCheck,
     CertificateState,
-    CheckResult,
     Honour,
     HonourState,
     TeacherStage,

@@ -6,8 +6,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from enrollment import rules as R
-from enrollment.models import CheckResult, EnrollmentRules, State
+from enrollment.models import EnrollmentRules, State
 from exchange import sources as S
+from exchange.checks import CheckResult
 from portal.accounts.models import Role
 from portal.cases import services as cases
 from portal.cases.models import CaseStatus

@@ -22,9 +22,10 @@ import pytest
 from django.db import connection, connections
 from django.db.models import Count, Q, Sum
 
-from enrollment.models import Application, Check, CheckResult, State
+from enrollment.models import Application, Check, State
 from enrollment.services import application_submit, requeue_stuck
 from enrollment.tasks import verify_application
+from exchange.checks import CheckResult
 from exchange.models import Lookup, Outcome
 from portal.cases.models import CaseEvent
 from portal.cases.services import local_today
