@@ -99,3 +99,15 @@ def required_note(note: str) -> str:
     if not note:
         raise ValidationError({"note": [_("Give the reason for the refusal.")]})
     return note
+
+
+def whole_number_in(value, allowed: range, *, field: str, message: str) -> int:
+    """``value`` as a whole number within ``allowed``, else a 400 on ``field`` with ``message`` (which may
+    name ``%(min)d`` and ``%(max)d``)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number not in allowed:
+        raise ValidationError({field: [message % {"min": allowed[0], "max": allowed[-1]}]})
+    return number

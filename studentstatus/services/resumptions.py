@@ -4,7 +4,6 @@ roll in that grade, in one transaction."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,21 +103,12 @@ def resumption_apply(
 
 
 def clean_grade(record: StudentRecord, value) -> int:
-    grades = GRADES.get(record.stage, range(1, 10))
-    try:
-        grade = int(str(value).strip())
-    except (TypeError, ValueError):
-        grade = None
-    if grade is None or grade not in grades:
-        raise ValidationError(
-            {
-                "grade": [
-                    _("Assign a grade from %(min)d to %(max)d (the student's stage).")
-                    % {"min": grades[0], "max": grades[-1]}
-                ]
-            }
-        )
-    return grade
+    return common.whole_number_in(
+        value,
+        GRADES.get(record.stage, range(1, 10)),
+        field="grade",
+        message=_("Assign a grade from %(min)d to %(max)d (the student's stage)."),
+    )
 
 
 def _resume_record(resumption: Resumption, *, by, note: str) -> None:

@@ -56,20 +56,12 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def clean_months(value) -> int:
     """The number of months asked for: a whole number from 3 to 12 (400 otherwise)."""
-    try:
-        months = int(str(value).strip())
-    except (TypeError, ValueError):
-        months = None
-    if months is None or months not in SUSPENSION_MONTHS:
-        raise ValidationError(
-            {
-                "months": [
-                    _("A suspension is applied for %(min)d to %(max)d months at a time.")
-                    % {"min": SUSPENSION_MONTHS[0], "max": SUSPENSION_MONTHS[-1]}
-                ]
-            }
-        )
-    return months
+    return common.whole_number_in(
+        value,
+        SUSPENSION_MONTHS,
+        field="months",
+        message=_("A suspension is applied for %(min)d to %(max)d months at a time."),
+    )
 
 
 def running_months(record: StudentRecord) -> int:
