@@ -11,7 +11,6 @@ for the reload — nothing shared is touched — and names the fields to load, s
 ``__dict__`` would otherwise count as deferred and not be loaded at all.
 """
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django_fsm import FSMFieldMixin, FSMModelMixin
 
@@ -20,27 +19,18 @@ def _protected_attnames(instance) -> set[str]:
     return {f.attname for f in instance._meta.concrete_fields if isinstance(f, FSMFieldMixin) and f.protected}
 
 
-def _attname(instance, name: str) -> str:
-    try:
-        return getattr(instance._meta.get_field(name), "attname", name)
-    except FieldDoesNotExist:  # a prefetched relation named to be cleared, or a field Django will refuse
-        return name
-
-
 def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-    protected = _protected_attnames(self)
     if fields is None:
         deferred = self.get_deferred_fields()
         fields = [f.attname for f in self._meta.concrete_fields if f.attname not in deferred]
-    else:
-        fields = list(fields)
-    wanted = {_attname(self, name) for name in fields} & protected
-    held = {name: self.__dict__.pop(name) for name in wanted if name in self.__dict__}
+    # Every protected value the instance holds is taken out, not only those named: Django may set a state
+    # that was not asked for (ConcurrentTransitionMixin reads the state of the row it loads, so it is
+    # loaded too); what the reload did not set is put back.
+    held = {name: self.__dict__.pop(name) for name in _protected_attnames(self) if name in self.__dict__}
     try:
         models.Model.refresh_from_db(self, using=using, fields=fields, from_queryset=from_queryset)
-    except BaseException:
+    finally:
         self.__dict__.update({k: v for k, v in held.items() if k not in self.__dict__})
-        raise
     if hasattr(self, "_update_initial_state"):  # ConcurrentTransitionMixin: the state it saves from
         self._update_initial_state()
 

@@ -65,3 +65,17 @@ def test_a_failed_reload_leaves_the_instance_as_it_was(application):
         application.refresh_from_db()
     assert application.state == before
     assert "state" in application.__dict__
+
+
+def test_a_reload_of_other_fields_keeps_the_state_it_held(application):
+    """Reading ``visits`` alone: ConcurrentTransitionMixin reads the loaded row's state too, so Django
+    sets it on the instance although it was not asked for; the instance's own protection must not refuse
+    it (django-fsm lifted it for everyone; this lifts nothing)."""
+    from portal.cases.models import Case
+
+    case = application.case
+    Case.objects.filter(pk=case.pk).update(visits=3)
+    case.refresh_from_db(fields=["visits"])
+    assert (case.visits, case.status) == (3, Case.objects.get(pk=case.pk).status)
+    with pytest.raises(AttributeError, match="Direct status modification"):
+        case.status = "done"
