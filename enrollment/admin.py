@@ -126,7 +126,10 @@ class CheckInline(admin.TabularInline):
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label=_("Note for the family"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
+        label=_("Note for the family"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text=_("The families read this note; it is recorded in each case's trace."),
     )
 
 
@@ -232,16 +235,18 @@ class ApplicationAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 return None  # back to the change list
         else:
             form = NoteForm()
+        rows = queryset.select_related("case")
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.model._meta,
-            "queryset": queryset.select_related("case"),
+            "items": [f"{a.case.reference_no} — {a.get_state_display()}" for a in rows],
+            "queryset": rows,
             "form": form,
             "action": action,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
-        return TemplateResponse(request, "admin/enrollment/application/action_note.html", context)
+        return TemplateResponse(request, "admin/action_with_note.html", context)
 
     @admin.action(description=_("Approve the selected applications"), permissions=["review"])
     def approve(self, request, queryset):

@@ -54,7 +54,12 @@ class CheckInline(admin.TabularInline):
 
 
 class RevokeReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for revoking"), max_length=2000, widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("Reason for revoking"),
+        max_length=2000,
+        widget=forms.Textarea,
+        help_text=_("The holders read this reason; verification of each certificate will say it is revoked."),
+    )
 
 
 @admin.register(CertificateApplication)
@@ -92,16 +97,20 @@ class CertificateApplicationAdmin(ScopedAdminMixin, ReadOnly):
             if done:
                 self.message_user(request, _("%(n)d certificate(s) revoked.") % {"n": done}, messages.SUCCESS)
             return None  # back to the change list
+        rows = queryset.select_related("case")
         context = {
             **self.admin_site.each_context(request),
             "title": _("Why are these certificates revoked?"),
             "opts": self.model._meta,
-            "queryset": queryset.select_related("case"),
+            "items": [
+                f"{a.case.reference_no} — {a.certificate_no or '—'} — {a.get_state_display()}" for a in rows
+            ],
+            "queryset": rows,
             "form": form,
             "action": "revoke_certificates",
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
-        return TemplateResponse(request, "admin/teachers/certificateapplication/revoke.html", context)
+        return TemplateResponse(request, "admin/action_with_note.html", context)
 
 
 @admin.register(Honour)

@@ -166,8 +166,11 @@ def test_the_admin_action_asks_for_a_reason_and_revokes(apply, bureau, client):
     client.force_login(bureau)
     url = "/admin/teachers/certificateapplication/"
     data = {"action": "revoke_certificates", "_selected_action": [application.pk]}
-    asked = client.post(url, data)
-    assert asked.status_code == 200 and "reason" in asked.content.decode()
+    asked = client.post(url, data, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = asked.content.decode()
+    assert asked.status_code == 200 and 'name="reason"' in page
+    assert application.case.reference_no in page  # each selected certificate is listed
+    assert "持证人将看到该理由" in page  # the help text, in Chinese
     assert verify(document_of(application))["status"] == "valid"
     done = client.post(url, {**data, "apply": "1", "reason": "违反职业道德"})
     assert done.status_code == 302
