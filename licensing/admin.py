@@ -15,7 +15,6 @@ from licensing.models import (
     Inspector,
     Institution,
     KindMaterial,
-    LicenceCounter,
     LicensingSettings,
     ListEntry,
     ReviewDepartment,
@@ -141,8 +140,3 @@ class ApplicationAdmin(ReadOnly):
 class DepartmentReviewAdmin(ReadOnly):
     list_display = ["application", "department", "state", "due_on", "overdue_flagged_at"]
     list_filter = ["state", "department"]
-
-
-@admin.register(LicenceCounter)
-class LicenceCounterAdmin(ReadOnly):
-    list_display = ["district_code", "year", "last"]

@@ -409,22 +409,6 @@ class DepartmentReview(ConcurrentTransitionMixin, models.Model):
         """Another department rejected, or the applicant withdrew: this review is no longer needed."""
 
 
-class LicenceCounter(models.Model):
-    """The last licence sequence number per district and year, taken under a row lock."""
-
-    district_code = models.CharField(_("district code"), max_length=12)
-    year = models.PositiveSmallIntegerField(_("year"))
-    last = models.PositiveIntegerField(_("last sequence number"), default=0)
-
-    class Meta:
-        verbose_name = _("licence number counter")
-        verbose_name_plural = _("licence number counters")
-        constraints = [models.UniqueConstraint(fields=["district_code", "year"], name="one_licence_counter")]
-
-    def __str__(self):
-        return f"{self.district_code} {self.year}: {self.last}"
-
-
 # --- white and black lists ------------------------------------------------------------------------------
 
 

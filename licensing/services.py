@@ -33,7 +33,6 @@ from licensing.models import (
     Institution,
     Kind,
     Level,
-    LicenceCounter,
     LicensingSettings,
     ListEntry,
     ListKind,
@@ -580,13 +579,16 @@ def application_reject(*, application: Application, by: User, note: str) -> Appl
 # --- the licence ----------------------------------------------------------------------------------------
 
 
+def licence_series(*, district_code: str, year: int) -> str:
+    """The kernel number series of a district's licences in a year."""
+    return f"licensing.licence:{year}:{district_code}"
+
+
 def allocate_licence_no(*, district_code: str, year: int) -> str:
-    """教民 + district (6) + year (4) + 5-digit sequence + 号, under the counter's row lock."""
-    LicenceCounter.objects.get_or_create(district_code=district_code, year=year)
-    counter = LicenceCounter.objects.select_for_update().get(district_code=district_code, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"教民{district_code[:6]:0>6}{year}{counter.last:05d}号"
+    """教民 + district (6) + year (4) + 5-digit sequence + 号, from the kernel's number series (row-locked
+    until the caller commits, so concurrent issues never share a number and a rollback gives it back)."""
+    sequence = cases.number_take(series=licence_series(district_code=district_code, year=year))
+    return f"教民{district_code[:6]:0>6}{year}{sequence:05d}号"
 
 
 def _issue_licence(app: Application, *, by) -> None:
