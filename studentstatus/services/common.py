@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange import sources as S
@@ -111,3 +112,15 @@ def whole_number_in(value, allowed: range, *, field: str, message: str) -> int:
     if number is None or number not in allowed:
         raise ValidationError({field: [message % {"min": allowed[0], "max": allowed[-1]}]})
     return number
+
+
+def request_closed(request, *, subject: str, what: str, note: str) -> None:
+    """A transfer, suspension, resumption or correction rejected or withdrawn (inside its ``perform``):
+    no step is due any more, the decision and its note are kept, and the family is told."""
+    request.step_due = None
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save(update_fields=["step_due", "decided_at", "decision_note"])
+    message_family(
+        request.case, subject=subject % {"ref": request.case.reference_no, "what": what}, body=note or what
+    )

@@ -284,15 +284,7 @@ def correction_reject(*, correction: Correction, by, note: str = "") -> Correcti
     note = common.required_note(note)
 
     def closed(c):
-        c.step_due = None
-        c.decided_at = timezone.now()
-        c.decision_note = note
-        c.save(update_fields=["step_due", "decided_at", "decision_note"])
-        common.message_family(
-            c.case,
-            subject=_("Correction %(ref)s: %(what)s") % {"ref": c.case.reference_no, "what": _("rejected")},
-            body=note,
-        )
+        common.request_closed(c, subject=_("Correction %(ref)s: %(what)s"), what=_("rejected"), note=note)
 
     return workflow.perform(correction, "reject", by=by, note=note, then=closed)
 

@@ -162,14 +162,6 @@ def resumption_reject(*, resumption: Resumption, by, note: str = "") -> Resumpti
     note = common.required_note(note)
 
     def closed(r):
-        r.step_due = None
-        r.decided_at = timezone.now()
-        r.decision_note = note
-        r.save(update_fields=["step_due", "decided_at", "decision_note"])
-        common.message_family(
-            r.case,
-            subject=_("Resumption %(ref)s: %(what)s") % {"ref": r.case.reference_no, "what": _("rejected")},
-            body=note,
-        )
+        common.request_closed(r, subject=_("Resumption %(ref)s: %(what)s"), what=_("rejected"), note=note)
 
     return workflow.perform(resumption, "reject", by=by, note=note, then=closed)

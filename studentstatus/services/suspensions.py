@@ -327,16 +327,8 @@ def suspension_approve(*, suspension: Suspension, by, note: str = "") -> Suspens
     )
 
 
-def _closed(suspension: Suspension, what: str, note: str) -> None:
-    suspension.step_due = None
-    suspension.decided_at = timezone.now()
-    suspension.decision_note = note
-    suspension.save(update_fields=["step_due", "decided_at", "decision_note"])
-    common.message_family(
-        suspension.case,
-        subject=_("Suspension %(ref)s: %(what)s") % {"ref": suspension.case.reference_no, "what": what},
-        body=note or what,
-    )
+def _closed(suspension, what: str, note: str) -> None:
+    common.request_closed(suspension, subject=_("Suspension %(ref)s: %(what)s"), what=what, note=note)
 
 
 def suspension_reject(*, suspension: Suspension, by, note: str = "") -> Suspension:

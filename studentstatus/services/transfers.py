@@ -235,16 +235,8 @@ def transfer_approve(*, transfer: Transfer, by, note: str = "") -> Transfer:
     return workflow.perform(transfer, "approve", by=by, note=note, then=lambda t: _after_step(t, by, note))
 
 
-def _closed(transfer: Transfer, what: str, note: str) -> None:
-    transfer.step_due = None
-    transfer.decided_at = timezone.now()
-    transfer.decision_note = note
-    transfer.save(update_fields=["step_due", "decided_at", "decision_note"])
-    common.message_family(
-        transfer.case,
-        subject=_("Transfer %(ref)s: %(what)s") % {"ref": transfer.case.reference_no, "what": what},
-        body=note or what,
-    )
+def _closed(transfer, what: str, note: str) -> None:
+    common.request_closed(transfer, subject=_("Transfer %(ref)s: %(what)s"), what=what, note=note)
 
 
 def transfer_reject(*, transfer: Transfer, by, note: str = "") -> Transfer:
