@@ -42,7 +42,6 @@ import json
 import os
 import random
 import secrets
-import signal
 import tempfile
 import time
 from pathlib import Path
@@ -373,15 +372,7 @@ class WaitSampler:
 
 def run() -> dict:
     """The benchmark; a SIGTERM ends it through its clean-up (servers stopped, database dropped)."""
-
-    def terminate(signum, frame):
-        raise SystemExit(f"afterschool: stopped by signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        return _run()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return stack.run_with_cleanup("afterschool", _run)
 
 
 def _run() -> dict:

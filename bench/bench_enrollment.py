@@ -54,7 +54,6 @@ import json
 import math
 import os
 import secrets
-import signal
 import subprocess
 import tempfile
 import time
@@ -794,15 +793,7 @@ def machine_busy(since: tuple[int, int] | None = None):
 
 def run() -> dict:
     """The benchmark; a SIGTERM ends it through its clean-up (servers stopped, database dropped)."""
-
-    def terminate(signum, frame):
-        raise SystemExit(f"enrollment: stopped by signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        return _run()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return stack.run_with_cleanup("enrollment", _run)
 
 
 def _run() -> dict:

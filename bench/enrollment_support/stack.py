@@ -194,3 +194,18 @@ def run_json(argv: list[str], env: dict, *, timeout: float, what: str) -> dict:
             f"{what} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
         )
     return json.loads(lines[-1])
+
+
+def run_with_cleanup(name: str, body):
+    """``body()``, with SIGTERM turned into SystemExit so that its ``finally`` clean-up (servers stopped,
+    database dropped) runs when the benchmark is stopped."""
+    import signal
+
+    def terminate(signum, frame):
+        raise SystemExit(f"{name}: stopped by signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        return body()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
